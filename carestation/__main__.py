@@ -1,0 +1,5 @@
+"""Allows `python -m carestation`."""
+
+from carestation.cli import main
+
+raise SystemExit(main())

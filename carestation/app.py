@@ -1,0 +1,289 @@
+"""The composition root: builds the database, services and settings, and hands them to the UI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QLocale,
+    QMessageLogContext,
+    QObject,
+    QtMsgType,
+    QTranslator,
+    qInstallMessageHandler,
+)
+from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
+
+from carestation.db.engine import Database
+from carestation.db.migrate import open_database
+from carestation.domain.errors import CareStationError
+from carestation.domain.roles import Role
+from carestation.i18n import _, current_language, set_language, system_language
+from carestation.services.container import Services, build_services
+from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui.fonts import apply_app_font
+from carestation.ui.main_window import MainWindow
+from carestation.ui.prompts import Prompter, QtPrompter, RecordingPrompter
+from carestation.ui.setup_dialog import SetupDialog
+from carestation.ui.sign_in_dialog import DemoAccountHint, SignInDialog
+
+DEMO_SIZE = {"stations": 10, "clients": 2000, "months": 12, "seed": 1}
+
+
+def _make_app() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("CareStation")
+    app.setOrganizationName("CareStation")
+    return app
+
+
+def _install_qt_translations(app: QApplication) -> None:
+    if current_language() != "zh_CN":
+        return
+    translator = QTranslator(app)
+    path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(
+        QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", path
+    ):
+        app.installTranslator(translator)
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+
+
+def _fresh_demo_database(prompter: Prompter) -> tuple[str, list[DemoAccountHint]]:
+    """Writes a new demo database in the data folder (replacing the last one)."""
+    from carestation.db.demo import generate_demo
+
+    folder = data_dir() / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "carestation-demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path.as_posix()}"
+    progress = QProgressDialog(_("Preparing the demo database ..."), "", 0, 100)
+    progress.setCancelButton(None)
+    progress.setWindowTitle("CareStation")
+    progress.setMinimumDuration(300)
+
+    def on_progress(stage: str, fraction: float) -> None:
+        progress.setValue(int(fraction * 100))
+        QApplication.processEvents()
+
+    engine, _result = open_database(url)
+    try:
+        summary = generate_demo(engine, progress=on_progress, **DEMO_SIZE)
+    finally:
+        engine.dispose()
+        progress.close()
+    hints = [DemoAccountHint(a.username, a.password, Role(a.role).title) for a in summary.accounts]
+    return url, hints
+
+
+class AppController(QObject):
+    """Set-up on first start, then sign-in -> main window -> sign-out, until the user quits."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        services: Services,
+        settings: Settings,
+        prompter: Prompter,
+        demo_accounts: list[DemoAccountHint],
+    ) -> None:
+        super().__init__()
+        self.app = app
+        self.services = services
+        self.settings = settings
+        self.prompter = prompter
+        self.demo_accounts = demo_accounts
+        self.window: MainWindow | None = None
+        self.sign_in: SignInDialog | None = None
+
+    def _station(self) -> tuple[int | None, str]:
+        station_id = self.settings.get("station_id") or None
+        stations = {s.id: s.name for s in self._all_stations()}
+        if station_id not in stations:
+            station_id = min(stations) if len(stations) == 1 else None
+        return station_id, stations.get(station_id, "") if station_id else ""
+
+    def _all_stations(self) -> list:  # type: ignore[type-arg]
+        from sqlalchemy import select
+
+        from carestation.db.models import Station
+        from carestation.services.conversions import station_value
+
+        with self.services.db.read() as session:
+            return [
+                station_value(s)
+                for s in session.scalars(select(Station).where(Station.active.is_(True)))
+            ]
+
+    def start(self) -> bool:
+        if self.services.setup.needs_setup():
+            dialog = SetupDialog(self.services.setup, self.prompter)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
+                return False
+            station, _actor = dialog.result_value
+            self.settings.set("station_id", station.id)
+            self.settings.save()
+        self.show_sign_in()
+        return True
+
+    def show_sign_in(self) -> None:
+        station_id, station_name = self._station()
+        self.sign_in = SignInDialog(
+            self.services.auth,
+            station_id=station_id,
+            station_name=station_name,
+            demo_accounts=self.demo_accounts,
+        )
+        self.sign_in.accepted.connect(self._signed_in)
+        self.sign_in.rejected.connect(self.app.quit)
+        self.sign_in.show()
+
+    def _signed_in(self) -> None:
+        assert self.sign_in is not None
+        assert self.sign_in.actor is not None
+        actor = self.sign_in.actor
+        _station_id, station_name = self._station()
+        names = {s.id: s.name for s in self._all_stations()}
+        self.window = MainWindow(
+            self.services,
+            actor,
+            self.settings,
+            self.prompter,
+            station_name=names.get(actor.station_id, station_name) if actor.station_id else "",
+        )
+        self.window.signed_out.connect(self.show_sign_in)
+        self.window.show()
+        self.sign_in.deleteLater()
+        self.sign_in = None
+
+
+def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
+    settings = Settings()
+    set_language(lang or settings.get("language") or system_language())
+    app = _make_app()
+    app.setQuitOnLastWindowClosed(True)
+    _install_qt_translations(app)
+    apply_app_font(app)
+    prompter = QtPrompter()
+    demo_accounts: list[DemoAccountHint] = []
+    try:
+        if demo:
+            db_url, demo_accounts = _fresh_demo_database(prompter)
+            settings.set("station_id", 1)
+        url = db_url or default_database_url()
+        if db_url is None:
+            data_dir().mkdir(parents=True, exist_ok=True)
+        engine, result = open_database(url)
+    except CareStationError as exc:
+        prompter.error(None, _("CareStation cannot open the database"), str(exc))
+        return 1
+    if result.backup is not None:
+        print(f"carestation: backup before migration: {result.backup}", file=sys.stderr)
+    services = build_services(Database(engine))
+    controller = AppController(app, services, settings, prompter, demo_accounts)
+    if not controller.start():
+        engine.dispose()
+        return 0
+    code = app.exec()
+    engine.dispose()
+    return code
+
+
+def selfcheck(db_url: str | None) -> int:
+    """Builds the main window offscreen for every role and renders every screen once."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    started = time.perf_counter()
+    qInstallMessageHandler(_quiet_offscreen_noise)
+    app = _make_app()
+    apply_app_font(app)
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if db_url is None:
+        from carestation.db.demo import generate_demo
+
+        tmp = tempfile.TemporaryDirectory(prefix="carestation-selfcheck-")
+        db_url = f"sqlite:///{Path(tmp.name, 'selfcheck.db').as_posix()}"
+        engine, _r = open_database(db_url)
+        generate_demo(engine, stations=3, clients=150, months=3, seed=7)
+    else:
+        engine, _r = open_database(db_url)
+    services = build_services(Database(engine))
+    failures: list[str] = []
+    try:
+        for role in Role:
+            actor = _selfcheck_actor(services, role)
+            if actor is None:
+                print(f"selfcheck: no active user with role {role.value}; skipped")
+                continue
+            prompter = RecordingPrompter()
+            window = MainWindow(
+                services,
+                actor,
+                Settings(Path(tempfile.gettempdir()) / "cs-selfcheck.json"),
+                prompter,
+            )
+            window.show()
+            for index, view in enumerate(window.views):
+                window.nav.setCurrentRow(index)
+                app.processEvents()
+                if window.grab().isNull():
+                    failures.append(f"{role.value}: {view.title()} did not render")
+            for kind, title, text in prompter.shown:
+                if kind == "error":
+                    failures.append(f"{role.value}: {title}: {text}")
+            window.lock()
+            app.processEvents()
+            window.close()
+            print(f"selfcheck: {role.value}: {len(window.views)} screens rendered")
+    finally:
+        engine.dispose()
+        if tmp is not None:
+            tmp.cleanup()
+    for failure in failures:
+        print(f"selfcheck: FAILED {failure}", file=sys.stderr)
+    print(
+        f"selfcheck: {'ok' if not failures else 'failed'} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0 if not failures else 1
+
+
+def _quiet_offscreen_noise(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    # The offscreen platform cannot resize native windows and says so for every window.
+    if "propagateSizeHints" not in message:
+        print(f"qt: {message}", file=sys.stderr)
+
+
+def _selfcheck_actor(services: Services, role: Role):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from carestation.db import models as m
+    from carestation.domain.values import Actor
+
+    with services.db.read() as session:
+        user = session.scalars(
+            select(m.UserAccount)
+            .where(m.UserAccount.active.is_(True), m.UserAccount.roles.any(m.UserRole.role == role))
+            .order_by(m.UserAccount.id)
+            .limit(1)
+        ).first()
+        if user is None:
+            return None
+        stations = frozenset(s.station_id for s in user.stations)
+        # Marked so the audit trail shows these views were the self-check, not the person.
+        return Actor(
+            user_id=user.id,
+            username=f"selfcheck/{user.username}"[:32],
+            display_name=user.display_name,
+            roles=frozenset({role}),
+            station_ids=stations,
+            station_id=min(stations) if stations else None,
+        )

@@ -1,0 +1,197 @@
+"""Opens a database safely: recognises it, refuses what it must not touch, backs up, migrates."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from carestation.db.base import UTCDateTime
+from carestation.db.engine import make_engine, parse_url, sqlite_path
+from carestation.db.models import SCHEMA_APPLICATION, EnumText
+from carestation.domain.errors import (
+    DatabaseUnavailable,
+    NotACareStationDatabase,
+    SchemaTooNew,
+)
+from carestation.i18n import _
+from carestation.resources import migrations_path
+
+
+class SchemaState(Enum):
+    EMPTY = "empty"
+    CURRENT = "current"
+    BEHIND = "behind"
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    state_before: SchemaState
+    revision_before: str | None
+    backup: Path | None
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Autogenerate hook: migrations must not import app code, so our column types are written
+    as the plain SQLAlchemy types they store."""
+    if type_ == "type" and isinstance(obj, EnumText):
+        return f"sa.String(length={obj.impl.length})"
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_path()))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _classify(
+    tables: set[str], meta_app: str | None, revision: str | None, where: str
+) -> SchemaState:
+    if not tables:
+        return SchemaState.EMPTY
+    if "carestation_meta" not in tables or meta_app != SCHEMA_APPLICATION:
+        raise NotACareStationDatabase(
+            _(
+                "{where} is not a CareStation database. It was left untouched; choose another "
+                "file, or an empty one to start afresh."
+            ).format(where=where)
+        )
+    if revision is None:
+        raise NotACareStationDatabase(
+            _("{where} has no schema version; it was left untouched.").format(where=where)
+        )
+    if revision not in _known_revisions():
+        raise SchemaTooNew(
+            _(
+                "{where} was written by a newer version of CareStation (schema {revision}). Install "
+                "the newer version; the database was left untouched."
+            ).format(where=where, revision=revision)
+        )
+    return SchemaState.CURRENT if revision == head_revision() else SchemaState.BEHIND
+
+
+def inspect_sqlite_file(path: Path) -> tuple[SchemaState, str | None]:
+    """Reads the file strictly read-only, so a foreign or damaged file is never modified."""
+    if not path.exists() or path.stat().st_size == 0:
+        return SchemaState.EMPTY, None
+    where = str(path)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(
+            _("{where} cannot be opened: {reason}").format(where=where, reason=exc)
+        ) from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta_app = revision = None
+        if "carestation_meta" in tables:
+            row = conn.execute(
+                "SELECT value FROM carestation_meta WHERE key='application'"
+            ).fetchone()
+            meta_app = row[0] if row else None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+    except sqlite3.DatabaseError as exc:
+        raise NotACareStationDatabase(
+            _(
+                "{where} is not a database CareStation can read ({reason}). It was left untouched."
+            ).format(where=where, reason=exc)
+        ) from exc
+    finally:
+        conn.close()
+    tables.discard("alembic_version")
+    return _classify(tables, meta_app, revision, where), revision
+
+
+def inspect_connection(conn: Connection) -> tuple[SchemaState, str | None]:
+    where = conn.engine.url.render_as_string(hide_password=True)
+    tables = set(inspect(conn).get_table_names())
+    meta_app = None
+    if "carestation_meta" in tables:
+        meta_app = conn.execute(
+            text("SELECT value FROM carestation_meta WHERE key='application'")
+        ).scalar()
+    revision = MigrationContext.configure(conn).get_current_revision()
+    tables.discard("alembic_version")
+    return _classify(tables, meta_app, revision, where), revision
+
+
+def backup_sqlite(path: Path, label: str) -> Path:
+    """A consistent copy through SQLite's online backup API (a plain copy can miss the -wal)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.{stamp}.{label}{path.suffix or '.db'}")
+    src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return target
+
+
+def open_database(url: str) -> tuple[Engine, OpenResult]:
+    """Checks, backs up (SQLite) and upgrades the database to head; returns a ready engine."""
+    parsed = parse_url(url)
+    path = sqlite_path(parsed)
+    backup: Path | None = None
+    if path is not None:
+        state, revision = inspect_sqlite_file(path)
+        if state is SchemaState.BEHIND:
+            backup = backup_sqlite(path, f"before-migrate-{revision}")
+    engine = make_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            state, revision = inspect_connection(conn)
+        if state is not SchemaState.CURRENT:
+            upgrade(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(
+            _("Cannot open the database {url}: {reason}").format(
+                url=parsed.render_as_string(hide_password=True),
+                reason=str(exc.orig).strip().splitlines()[0] if exc.orig else exc,
+            )
+        ) from exc
+    except Exception:
+        engine.dispose()
+        raise
+    return engine, OpenResult(state_before=state, revision_before=revision, backup=backup)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

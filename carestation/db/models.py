@@ -1,0 +1,313 @@
+"""The schema. Times are UTC (`UTCDateTime`); vocabularies are stored as their string values."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from carestation.db.base import Base, UTCDateTime
+from carestation.domain.roles import Role
+from carestation.domain.vocab import (
+    AppointmentStatus,
+    AppointmentType,
+    AssessmentMode,
+    CaseOutcome,
+    CaseStatus,
+    CounsellorKind,
+    Gender,
+    Modality,
+    RiskLevel,
+    RoomKind,
+    Topic,
+)
+
+SCHEMA_APPLICATION = "carestation"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A StrEnum kept as plain text, so adding a member later needs no schema change."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[E]) -> None:
+        super().__init__()
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_cls(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_cls(value)
+
+
+class Meta(Base):
+    """Marks a database as CareStation's; a database without it is refused, not migrated."""
+
+    __tablename__ = "carestation_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Station(Base):
+    __tablename__ = "station"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    hours: Mapped[list[StationHours]] = relationship(
+        back_populates="station", cascade="all, delete-orphan", order_by="StationHours.weekday"
+    )
+    rooms: Mapped[list[Room]] = relationship(back_populates="station")
+
+
+class StationHours(Base):
+    """Weekly opening hours; a weekday with no row is a closed day."""
+
+    __tablename__ = "station_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("closes > opens", name="order"),
+        UniqueConstraint("station_id", "weekday", "opens"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+    station: Mapped[Station] = relationship(back_populates="hours")
+
+
+class Room(Base):
+    __tablename__ = "room"
+    __table_args__ = (
+        UniqueConstraint("station_id", "name"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[RoomKind] = mapped_column(EnumText(RoomKind))
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    station: Mapped[Station] = relationship(back_populates="rooms")
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+    stations: Mapped[list[UserStation]] = relationship(cascade="all, delete-orphan")
+    counsellor: Mapped[CounsellorProfile | None] = relationship(
+        cascade="all, delete-orphan", uselist=False
+    )
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(EnumText(Role), primary_key=True)
+
+
+class UserStation(Base):
+    __tablename__ = "user_station"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), primary_key=True, index=True)
+
+
+class CounsellorProfile(Base):
+    __tablename__ = "counsellor_profile"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[CounsellorKind] = mapped_column(EnumText(CounsellorKind))
+    qualifications: Mapped[str] = mapped_column(String(500), default="")
+    languages: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CounsellorHours(Base):
+    """A counsellor's regular weekly hours at one station."""
+
+    __tablename__ = "counsellor_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("ends > starts", name="order"),
+        Index(None, "counsellor_id", "weekday"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class Client(Base):
+    """The employee. Every other table and every report refers to `client_code`, not the name."""
+
+    __tablename__ = "client"
+    __table_args__ = (
+        CheckConstraint(
+            "birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100", name="birth_year"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    phone: Mapped[str] = mapped_column(String(32), default="", index=True)
+    work_unit: Mapped[str] = mapped_column(String(200), default="")
+    gender: Mapped[Gender] = mapped_column(EnumText(Gender), default=Gender.UNSPECIFIED)
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    home_station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Case(Base):
+    """An episode of care (个案)."""
+
+    __tablename__ = "care_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(EnumText(CaseStatus), default=CaseStatus.OPEN)
+    risk_level: Mapped[RiskLevel] = mapped_column(EnumText(RiskLevel), default=RiskLevel.LOW)
+    outcome: Mapped[CaseOutcome | None] = mapped_column(EnumText(CaseOutcome))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    topics: Mapped[list[CaseTopic]] = relationship(cascade="all, delete-orphan")
+
+
+class CaseTopic(Base):
+    __tablename__ = "case_topic"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("care_case.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[Topic] = mapped_column(EnumText(Topic), primary_key=True)
+
+
+class Appointment(Base):
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index(None, "station_id", "starts_at"),
+        Index(None, "counsellor_id", "starts_at"),
+        Index(None, "room_id", "starts_at"),
+        Index(None, "client_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
+    type: Mapped[AppointmentType] = mapped_column(EnumText(AppointmentType))
+    modality: Mapped[Modality] = mapped_column(EnumText(Modality), default=Modality.IN_PERSON)
+    status: Mapped[AppointmentStatus] = mapped_column(
+        EnumText(AppointmentStatus), default=AppointmentStatus.BOOKED
+    )
+    topic: Mapped[Topic | None] = mapped_column(EnumText(Topic))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class SessionNote(Base):
+    """A counsellor's note on one appointment; the body is ciphertext, never plain text."""
+
+    __tablename__ = "session_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    template: Mapped[str] = mapped_column(String(16))
+    body_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Assessment(Base):
+    """One completed questionnaire: raw answers and instrument version are kept, not only the total."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (Index(None, "station_id", "taken_at"), Index(None, "client_id", "taken_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))  # None: anonymous
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    instrument: Mapped[str] = mapped_column(String(16))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[list[int | None]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[AssessmentMode] = mapped_column(EnumText(AssessmentMode))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    administered_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AuditEvent(Base):
+    """Append-only trail of sign-ins, views, changes and refusals. Never names or note text."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    username: Mapped[str] = mapped_column(String(32), default="")
+    role: Mapped[str] = mapped_column(String(24), default="")
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    object_type: Mapped[str] = mapped_column(String(32), default="")
+    object_ref: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,142 @@
+"""The fixed vocabularies of the domain, stored as their string values, shown through gettext."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from carestation.i18n import N_, _
+
+
+class _Titled(StrEnum):
+    """A StrEnum whose members have a translated `title` for display."""
+
+    @property
+    def title(self) -> str:
+        return _(_TITLES[self])
+
+
+class RoomKind(_Titled):
+    COUNSELLING_ROOM = "counselling_room"
+    RELIEF_AREA = "relief_area"
+    EMOTION_POD = "emotion_pod"
+    GROUP_ROOM = "group_room"
+
+
+class CounsellorKind(_Titled):
+    EXPERT = "expert"
+    REGULATOR = "regulator"
+    MENTOR = "mentor"
+
+
+class Gender(_Titled):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNSPECIFIED = "unspecified"
+
+
+class AppointmentType(_Titled):
+    COUNSELLING = "counselling"
+    POD = "pod"
+    ONLINE = "online"
+    CRISIS = "crisis"
+    LECTURE = "lecture"
+
+
+class Modality(_Titled):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class AppointmentStatus(_Titled):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class CaseStatus(_Titled):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CaseOutcome(_Titled):
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    REFERRED = "referred"
+    DROPPED_OUT = "dropped_out"
+
+
+class RiskLevel(_Titled):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Topic(_Titled):
+    WORK_STRESS = "work_stress"
+    INTERPERSONAL = "interpersonal"
+    EMOTION_REGULATION = "emotion_regulation"
+    MARRIAGE_FAMILY = "marriage_family"
+    PARENT_CHILD = "parent_child"
+    CAREER = "career"
+    PHYSICAL_HEALTH = "physical_health"
+    CRISIS = "crisis"
+    OTHER = "other"
+
+
+class AssessmentMode(_Titled):
+    COUNSELLOR = "counsellor"
+    KIOSK = "kiosk"
+    ANONYMOUS = "anonymous"
+
+
+_TITLES: dict[StrEnum, str] = {
+    RoomKind.COUNSELLING_ROOM: N_("Counselling room"),
+    RoomKind.RELIEF_AREA: N_("Relief area"),
+    RoomKind.EMOTION_POD: N_("Emotion pod"),
+    RoomKind.GROUP_ROOM: N_("Group room"),
+    CounsellorKind.EXPERT: N_("Expert"),
+    CounsellorKind.REGULATOR: N_("Emotion regulator"),
+    CounsellorKind.MENTOR: N_("Mind mentor"),
+    Gender.FEMALE: N_("Female"),
+    Gender.MALE: N_("Male"),
+    Gender.OTHER: N_("Other"),
+    Gender.UNSPECIFIED: N_("Not stated"),
+    AppointmentType.COUNSELLING: N_("Individual counselling"),
+    AppointmentType.POD: N_("Emotion-pod session"),
+    AppointmentType.ONLINE: N_("Online counselling"),
+    AppointmentType.CRISIS: N_("Crisis session"),
+    AppointmentType.LECTURE: N_("Lecture or workshop"),
+    Modality.IN_PERSON: N_("In person"),
+    Modality.PHONE: N_("Phone"),
+    Modality.VIDEO: N_("Video"),
+    AppointmentStatus.BOOKED: N_("Booked"),
+    AppointmentStatus.CHECKED_IN: N_("Checked in"),
+    AppointmentStatus.COMPLETED: N_("Completed"),
+    AppointmentStatus.CANCELLED: N_("Cancelled"),
+    AppointmentStatus.NO_SHOW: N_("No-show"),
+    CaseStatus.OPEN: N_("Open"),
+    CaseStatus.CLOSED: N_("Closed"),
+    CaseOutcome.IMPROVED: N_("Improved"),
+    CaseOutcome.UNCHANGED: N_("Unchanged"),
+    CaseOutcome.REFERRED: N_("Referred"),
+    CaseOutcome.DROPPED_OUT: N_("Dropped out"),
+    RiskLevel.LOW: N_("Low"),
+    RiskLevel.MEDIUM: N_("Medium"),
+    RiskLevel.HIGH: N_("High"),
+    Topic.WORK_STRESS: N_("Work stress"),
+    Topic.INTERPERSONAL: N_("Interpersonal relations"),
+    Topic.EMOTION_REGULATION: N_("Emotion regulation"),
+    Topic.MARRIAGE_FAMILY: N_("Marriage and family"),
+    Topic.PARENT_CHILD: N_("Parent-child"),
+    Topic.CAREER: N_("Career"),
+    Topic.PHYSICAL_HEALTH: N_("Physical health"),
+    Topic.CRISIS: N_("Crisis"),
+    Topic.OTHER: N_("Other"),
+    AssessmentMode.COUNSELLOR: N_("With a counsellor"),
+    AssessmentMode.KIOSK: N_("Self-service screen"),
+    AssessmentMode.ANONYMOUS: N_("Anonymous walk-in"),
+}

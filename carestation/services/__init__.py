@@ -1,0 +1,1 @@
+"""Use cases: one method per user action, taking the acting user; access is checked here."""

@@ -1,0 +1,42 @@
+"""All services over one database, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carestation.db.engine import Database
+from carestation.services.admin import AdminService
+from carestation.services.appointments import AppointmentQueries
+from carestation.services.audit import AuditLog
+from carestation.services.audit_queries import AuditQueries
+from carestation.services.auth import AuthService
+from carestation.services.clock import Clock, SystemClock
+from carestation.services.setup import SetupService
+from carestation.services.summary import SummaryService
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    audit: AuditLog
+    audit_queries: AuditQueries
+    auth: AuthService
+    setup: SetupService
+    admin: AdminService
+    appointments: AppointmentQueries
+    summary: SummaryService
+
+
+def build_services(db: Database, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    audit = AuditLog(db, clock)
+    return Services(
+        db=db,
+        audit=audit,
+        audit_queries=AuditQueries(db, audit, clock),
+        auth=AuthService(db, audit, clock),
+        setup=SetupService(db, audit, clock),
+        admin=AdminService(db, audit, clock),
+        appointments=AppointmentQueries(db, audit, clock),
+        summary=SummaryService(db, audit, clock),
+    )

@@ -1,0 +1,116 @@
+"""This PC's settings, declared once (key, type, default, title) and kept as JSON primitives."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from carestation.i18n import N_
+
+APP_NAME = "CareStation"
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    title: str  # marked with N_; translate when shown
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("language", str, "", N_("Language (empty: follow the system)")),
+    SettingSpec(
+        "idle_lock_minutes", int, 5, N_("Lock the screen after this many idle minutes"), 1, 120
+    ),
+    SettingSpec(
+        "station_id", int, 0, N_("The station this PC belongs to (0: not chosen)"), 0, None
+    ),
+)
+_BY_KEY = {s.key: s for s in SPECS}
+
+
+def config_dir() -> Path:
+    override = os.environ.get("CARESTATION_CONFIG_DIR")
+    return (
+        Path(override)
+        if override
+        else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    )
+
+
+def data_dir() -> Path:
+    override = os.environ.get("CARESTATION_DATA_DIR")
+    return (
+        Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    )
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{(data_dir() / 'carestation.db').as_posix()}"
+
+
+# Upgrade steps: version N -> N+1, each taking and returning the raw dict.
+_UPGRADES: dict[int, Any] = {}
+
+
+class Settings:
+    """Values checked against their spec on load and on set; unknown or bad values fall back."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or (config_dir() / "settings.json")
+        self._values: dict[str, Any] = {}
+        self.load()
+
+    def load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raw = {}
+        if not isinstance(raw, dict):
+            raw = {}
+        version = raw.get("version", SETTINGS_VERSION)
+        while isinstance(version, int) and version < SETTINGS_VERSION and version in _UPGRADES:
+            raw = _UPGRADES[version](raw)
+            version += 1
+        values = raw.get("values", {})
+        self._values = {}
+        for key, value in (values if isinstance(values, dict) else {}).items():
+            if key in _BY_KEY and _valid(_BY_KEY[key], value):
+                self._values[key] = value
+
+    def get(self, key: str) -> Any:
+        return self._values.get(key, _BY_KEY[key].default)
+
+    def set(self, key: str, value: Any) -> None:
+        spec = _BY_KEY[key]
+        if not _valid(spec, value):
+            raise ValueError(f"bad value for setting {key}: {value!r}")
+        self._values[key] = value
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"version": SETTINGS_VERSION, "values": self._values}, indent=2),
+            encoding="utf-8",
+        )
+        os.replace(tmp, self.path)  # atomic: a crash never leaves half a settings file
+
+
+def _valid(spec: SettingSpec, value: Any) -> bool:
+    if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return False
+    if not isinstance(value, spec.type):
+        return False
+    if spec.minimum is not None and value < spec.minimum:
+        return False
+    return spec.maximum is None or value <= spec.maximum

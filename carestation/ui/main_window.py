@@ -1,0 +1,251 @@
+"""The main window: assembles the screens a role may use, and handles lock and sign-out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from carestation.domain.roles import Permission
+from carestation.domain.values import Actor
+from carestation.i18n import _
+from carestation.services.container import Services
+from carestation.settings import Settings
+from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog, about_text
+from carestation.ui.idle import IdleWatcher
+from carestation.ui.lock_screen import LockScreen
+from carestation.ui.prompts import Prompter
+from carestation.ui.views.base import View
+
+
+def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[View]:
+    """The screens this actor's role may use, in navigation order."""
+    views: list[View] = []
+    if actor.can(Permission.VIEW_STATION_APPOINTMENTS):
+        from carestation.ui.views.day_list import StationDayView
+
+        views.append(StationDayView(services.appointments, services.admin, actor, prompter))
+    if actor.can(Permission.VIEW_OWN_APPOINTMENTS):
+        from carestation.ui.views.day_list import MyDayView
+
+        views.append(MyDayView(services.appointments, actor, prompter))
+    if actor.can(Permission.VIEW_SUMMARY):
+        from carestation.ui.views.summary_view import SummaryView
+
+        views.append(SummaryView(services.summary, actor, prompter))
+    if actor.can(Permission.MANAGE_STATIONS):
+        from carestation.ui.views.admin_stations import StationsView
+
+        views.append(StationsView(services.admin, actor, prompter))
+    if actor.can(Permission.MANAGE_USERS):
+        from carestation.ui.views.admin_users import UsersView
+
+        views.append(UsersView(services.admin, actor, prompter))
+    if actor.can(Permission.VIEW_AUDIT):
+        from carestation.ui.views.audit_view import AuditView
+
+        views.append(AuditView(services.audit_queries, actor, prompter))
+    return views
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        settings: Settings,
+        prompter: Prompter,
+        *,
+        station_name: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services, self._actor, self._settings, self._prompter = (
+            services,
+            actor,
+            settings,
+            prompter,
+        )
+        self._signing_out = False
+        self.setObjectName("main_window")
+        # No personal data in the title: it shows in task bars and screen-sharing lists.
+        self.setWindowTitle(" · ".join(filter(None, ["CareStation", station_name])))
+        self.resize(QSize(1200, 760))
+
+        self.views = build_views(services, actor, prompter)
+        self._loaded: set[int] = set()
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName(_("Screens"))
+        self.nav.setMinimumWidth(150)
+        self.nav.setMaximumWidth(260)
+        self.nav.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
+        self.stack = QStackedWidget()
+        for view in self.views:
+            QListWidgetItem(view.title(), self.nav)
+            self.stack.addWidget(view)
+        self.nav.currentRowChanged.connect(self.show_view)
+
+        self.workspace = QSplitter()
+        self.workspace.addWidget(self.nav)
+        self.workspace.addWidget(self.stack)
+        self.workspace.setStretchFactor(1, 1)
+        self.workspace.setChildrenCollapsible(False)
+        self.workspace.setSizes([200, 1000])
+        self.lock_screen = LockScreen(services.auth, actor)
+        self.lock_screen.unlocked.connect(self.unlock)
+        self.lock_screen.sign_out_requested.connect(self.sign_out)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.workspace)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+
+        self._build_menus()
+        roles = ", ".join(r.title for r in sorted(actor.roles))
+        self.statusBar().showMessage(
+            _("Signed in as {name} ({roles})").format(name=actor.display_name, roles=roles)
+            + (f"  ·  {station_name}" if station_name else "")
+        )
+        self.idle = IdleWatcher(settings.get("idle_lock_minutes"), self)
+        self.idle.went_idle.connect(self.lock)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.idle)
+        self.idle.start()
+        if self.views:
+            self.nav.setCurrentRow(0)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu(_("&CareStation"))
+        self.lock_action = QAction(_("&Lock screen"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        password = QAction(_("Change &password..."), self)
+        password.triggered.connect(self._change_password)
+        prefs = QAction(_("P&references..."), self)
+        prefs.triggered.connect(self._preferences)
+        self.sign_out_action = QAction(_("&Sign out"), self)
+        self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.sign_out_action.triggered.connect(self.sign_out)
+        quit_action = QAction(_("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.lock_action, password, prefs, None, self.sign_out_action, quit_action):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        go = self.menuBar().addMenu(_("&Go"))
+        for i, view in enumerate(self.views):
+            action = QAction(view.title(), self)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _checked=False, i=i: self.nav.setCurrentRow(i))
+            go.addAction(action)
+        refresh = QAction(_("&Refresh"), self)
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.refresh_current)
+        go.addSeparator()
+        go.addAction(refresh)
+        help_menu = self.menuBar().addMenu(_("&Help"))
+        about = QAction(_("&About CareStation"), self)
+        about.triggered.connect(
+            lambda: self._prompter.info(self, _("About CareStation"), about_text())
+        )
+        help_menu.addAction(about)
+        self._menus = [menu, go, help_menu]
+
+    # --- navigation ----------------------------------------------------------------------
+    def show_view(self, index: int) -> None:
+        if not 0 <= index < len(self.views):
+            return
+        self.stack.setCurrentIndex(index)
+        if index not in self._loaded:
+            # Load on first show, not at start-up: the first screen appears sooner.
+            self._loaded.add(index)
+            self.views[index].refresh()
+
+    def refresh_current(self) -> None:
+        index = self.stack.currentIndex()
+        if 0 <= index < len(self.views):
+            self.views[index].refresh()
+
+    def current_view(self) -> View | None:
+        index = self.stack.currentIndex()
+        return self.views[index] if 0 <= index < len(self.views) else None
+
+    # --- lock and sign-out ---------------------------------------------------------------
+    @property
+    def is_locked(self) -> bool:
+        return self.pages.currentWidget() is self.lock_screen
+
+    def lock(self) -> None:
+        if self.is_locked:
+            return
+        self._forget_screens()
+        self.pages.setCurrentWidget(self.lock_screen)
+        for menu in self._menus:
+            menu.menuAction().setVisible(False)
+        self.statusBar().hide()
+        self.idle.stop()
+        self.lock_screen.prepare()
+
+    def unlock(self) -> None:
+        self.pages.setCurrentWidget(self.workspace)
+        for menu in self._menus:
+            menu.menuAction().setVisible(True)
+        self.statusBar().show()
+        self.idle.start()
+        self.refresh_current()
+        index = self.stack.currentIndex()
+        if index >= 0:
+            self._loaded.add(index)
+
+    def _forget_screens(self) -> None:
+        for view in self.views:
+            view.clear()
+        self._loaded.clear()
+
+    def sign_out(self) -> None:
+        if self._signing_out:
+            return
+        self._signing_out = True
+        self._forget_screens()
+        self.idle.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.idle)
+        self.close()
+        self.signed_out.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._forget_screens()
+        self.idle.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.idle)
+        super().closeEvent(event)
+
+    # --- dialogs -------------------------------------------------------------------------
+    def _change_password(self) -> None:
+        ChangePasswordDialog(self._services.auth, self._actor, self._prompter, self).exec()
+
+    def _preferences(self) -> None:
+        stations = self._services.admin.list_stations(actor=self._actor)
+        dialog = PreferencesDialog(self._settings, self._actor, stations, self._prompter, self)
+        if dialog.exec():
+            self.idle.set_minutes(self._settings.get("idle_lock_minutes"))
+
+
+def nav_titles(window: MainWindow) -> list[str]:
+    return [window.nav.item(i).text() for i in range(window.nav.count())]

@@ -1,0 +1,53 @@
+"""What the main window expects of a screen, and how screens report service errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtWidgets import QWidget
+
+from carestation.domain.errors import CareStationError, ValidationError
+from carestation.i18n import _
+from carestation.ui.forms import FieldErrors
+from carestation.ui.prompts import Prompter
+
+R = TypeVar("R")
+
+
+class View(QWidget):
+    """A screen in the main window. `clear` must drop every piece of personal data it shows."""
+
+    TITLE = ""  # set by each screen, marked with N_
+
+    def title(self) -> str:
+        return _(self.TITLE)
+
+    def refresh(self) -> None:
+        """Reload from the services (called when the view is shown and after changes)."""
+
+    def clear(self) -> None:
+        """Forget what is shown (called on lock and sign-out)."""
+
+
+def attempt(
+    parent: QWidget,
+    prompter: Prompter,
+    action: Callable[[], R],
+    *,
+    errors: FieldErrors | None = None,
+    title: str | None = None,
+) -> R | None:
+    """Runs a service call; shows validation problems beside their fields, others in a message.
+
+    Returns the call's result, or None when it failed (and the user has been told why).
+    """
+    try:
+        return action()
+    except ValidationError as exc:
+        rest = errors.show(exc.errors) if errors is not None else list(exc.errors.values())
+        if rest:
+            prompter.error(parent, title or _("Please check"), "\n".join(rest))
+    except CareStationError as exc:
+        prompter.error(parent, title or _("Could not do that"), str(exc))
+    return None
