@@ -67,7 +67,7 @@ def _fresh_demo_database(prompter: Prompter) -> tuple[str, list[DemoAccountHint]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{path.as_posix()}"
-    progress = QProgressDialog(_("Preparing the demo database ..."), "", 0, 100)
+    progress = QProgressDialog(_("Preparing the demo database..."), "", 0, 100)
     progress.setCancelButton(None)
     progress.setWindowTitle("CareStation")
     progress.setMinimumDuration(300)

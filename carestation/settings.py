@@ -31,9 +31,7 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "idle_lock_minutes", int, 5, N_("Lock the screen after this many idle minutes"), 1, 120
     ),
-    SettingSpec(
-        "station_id", int, 0, N_("The station this PC belongs to (0: not chosen)"), 0, None
-    ),
+    SettingSpec("station_id", int, 0, N_("The station this PC belongs to"), 0, None),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 

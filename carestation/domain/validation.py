@@ -83,7 +83,7 @@ def check_time_zone(value: str, errors: dict[str, str]) -> str:
     try:
         ZoneInfo(cleaned)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = _("Unknown time zone {zone!r}; for China use Asia/Shanghai.").format(
+        errors["time_zone"] = _("Unknown time zone “{zone}”; for China use Asia/Shanghai.").format(
             zone=cleaned
         )
     return cleaned

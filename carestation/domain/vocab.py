@@ -118,7 +118,7 @@ _TITLES: dict[StrEnum, str] = {
     AppointmentStatus.COMPLETED: N_("Completed"),
     AppointmentStatus.CANCELLED: N_("Cancelled"),
     AppointmentStatus.NO_SHOW: N_("No-show"),
-    CaseStatus.OPEN: N_("Open"),
+    CaseStatus.OPEN: N_("In progress"),
     CaseStatus.CLOSED: N_("Closed"),
     CaseOutcome.IMPROVED: N_("Improved"),
     CaseOutcome.UNCHANGED: N_("Unchanged"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from carestation.db import models as m
@@ -18,7 +18,7 @@ from carestation.domain.validation import (
 )
 from carestation.domain.values import Actor, Room, RoomInput, Station, StationInput, User, UserInput
 from carestation.domain.vocab import AppointmentStatus
-from carestation.i18n import _
+from carestation.i18n import _, ngettext
 from carestation.security.passwords import hash_password
 from carestation.services.base import Service
 from carestation.services.conversions import room_value, station_value, user_value
@@ -84,20 +84,15 @@ class AdminService(Service):
         with self.db.write() as session:
             row = _get(session, m.Station, station_id, _("station"))
             if not active:
-                upcoming = session.scalar(
-                    select(func.count())
-                    .select_from(m.Appointment)
-                    .where(
-                        m.Appointment.station_id == station_id,
-                        m.Appointment.starts_at >= self.clock.now(),
-                        m.Appointment.status == AppointmentStatus.BOOKED,
-                    )
-                )
+                upcoming = self._upcoming(session, m.Appointment.station_id == station_id)
                 if upcoming:
                     raise Conflict(
-                        _(
+                        ngettext(
+                            "{name} still has {n} upcoming appointment. Move or cancel it before "
+                            "deactivating the station.",
                             "{name} still has {n} upcoming appointments. Move or cancel them before "
-                            "closing the station."
+                            "deactivating the station.",
+                            upcoming,
                         ).format(name=row.name, n=upcoming)
                     )
             row.active = active
@@ -109,6 +104,21 @@ class AdminService(Service):
                 object_ref=str(station_id),
             )
             return station_value(row)
+
+    def _upcoming(self, session: Session, where: ColumnElement[bool]) -> int:
+        """Booked appointments from now on that match `where` (closing a place would strand them)."""
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(m.Appointment)
+                .where(
+                    where,
+                    m.Appointment.starts_at >= self.clock.now(),
+                    m.Appointment.status == AppointmentStatus.BOOKED,
+                )
+            )
+            or 0
+        )
 
     def _check_station_name(self, session: Session, name: str, *, exclude_id: int | None) -> None:
         query = select(m.Station.id).where(func.lower(m.Station.name) == name.lower())
@@ -184,20 +194,15 @@ class AdminService(Service):
         with self.db.write() as session:
             row = _get(session, m.Room, room_id, _("room"))
             if not active:
-                upcoming = session.scalar(
-                    select(func.count())
-                    .select_from(m.Appointment)
-                    .where(
-                        m.Appointment.room_id == room_id,
-                        m.Appointment.starts_at >= self.clock.now(),
-                        m.Appointment.status == AppointmentStatus.BOOKED,
-                    )
-                )
+                upcoming = self._upcoming(session, m.Appointment.room_id == room_id)
                 if upcoming:
                     raise Conflict(
-                        _(
-                            "{name} is booked for {n} upcoming appointments. Move them to another room "
-                            "first."
+                        ngettext(
+                            "{name} still has {n} upcoming appointment. Move it to another room "
+                            "first.",
+                            "{name} still has {n} upcoming appointments. Move them to another room "
+                            "first.",
+                            upcoming,
                         ).format(name=row.name, n=upcoming)
                     )
             row.active = active

@@ -118,8 +118,8 @@ class AuthService(Service):
 def _locked(until: datetime) -> AccountLocked:
     return AccountLocked(
         _(
-            "This account is locked for {minutes} minutes after {n} wrong passwords. Try again "
-            "later, or ask an administrator."
+            "This account is locked for {minutes} minutes after {n} wrong passwords in a row. "
+            "Try again later, or ask an administrator."
         ).format(minutes=int(LOCK_DURATION.total_seconds() // 60), n=MAX_FAILURES),
         until,
     )

@@ -65,7 +65,9 @@ class ChangePasswordDialog(QDialog):
 
     def on_ok(self) -> None:
         if self.new.text() != self.confirm.text():
-            self.errors.show({"confirm": _("The two new passwords differ.")})
+            self.errors.show(
+                {"confirm": _("The two passwords differ; type the same password twice.")}
+            )
             return
         done = attempt(
             self,

@@ -33,18 +33,19 @@ class HoursEditor(QWidget):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel(_("Open")), 0, 1)
-        grid.addWidget(QLabel(_("From")), 0, 2)
-        grid.addWidget(QLabel(_("To")), 0, 3)
+        grid.addWidget(QLabel(_("Open that day")), 0, 1)
+        grid.addWidget(QLabel(_("Opens at")), 0, 2)
+        grid.addWidget(QLabel(_("Closes at")), 0, 3)
         self._rows: list[tuple[QCheckBox, QTimeEdit, QTimeEdit]] = []
         for day, name in enumerate(WEEKDAYS):
             label = QLabel(_(name))
             open_box = QCheckBox()
             open_box.setAccessibleName(_("{day}: open").format(day=_(name)))
             opens, closes = QTimeEdit(), QTimeEdit()
-            for edit, what in ((opens, _("opens")), (closes, _("closes"))):
+            opens.setAccessibleName(_("{day}: opens at").format(day=_(name)))
+            closes.setAccessibleName(_("{day}: closes at").format(day=_(name)))
+            for edit in (opens, closes):
                 edit.setDisplayFormat("HH:mm")
-                edit.setAccessibleName(f"{_(name)} {what}")
             open_box.toggled.connect(opens.setEnabled)
             open_box.toggled.connect(closes.setEnabled)
             grid.addWidget(label, day + 1, 0)

@@ -45,8 +45,10 @@ class LockScreen(QWidget):
         self.message.setWordWrap(True)
 
         box = QWidget()
-        box.setMaximumWidth(420)
+        # A fixed width lets the wrapped sentence work out its height (no overlapping lines).
+        box.setFixedWidth(440)
         v = QVBoxLayout(box)
+        v.setSpacing(10)
         v.addWidget(title)
         v.addWidget(who)
         v.addWidget(self.password)

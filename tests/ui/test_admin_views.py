@@ -380,7 +380,7 @@ def test_differing_passwords_are_reported_before_asking_the_service(
 
     assert dialog.isVisible()
     assert error_text(dialog, "password_confirm") == (
-        "The two passwords are not the same. Type the new one twice."
+        "The two passwords differ; type the same password twice."
     )
     assert env.prompter.shown == []
     assert [u.username for u in env.services.admin.list_users(actor=env.admin)] == ["admin"]

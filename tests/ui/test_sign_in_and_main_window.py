@@ -250,3 +250,26 @@ def test_sign_out_clears_and_signals(
         window.sign_out_action.trigger()
     assert window.views[0].model.rowCount() == 0  # type: ignore[attr-defined]
     assert not window.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("role", "headers"),
+    [
+        (Role.STAFF, ["Time", "Type", "Client", "Client code", "Counsellor", "Room", "Status"]),
+        (Role.COUNSELLOR, ["Time", "Station", "Type", "Client", "Client code", "Room", "Status"]),
+    ],
+    ids=["staff", "counsellor"],
+)
+def test_day_list_columns(
+    qtbot: QtBot,
+    sqlite_services: Services,
+    world: World,
+    settings: Settings,
+    role: Role,
+    headers: list[str],
+) -> None:
+    window = _window(qtbot, sqlite_services, world, role, settings)
+    model = _staff_table(window).model()
+    assert [
+        model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())
+    ] == headers

@@ -322,7 +322,7 @@ def test_a_station_with_a_future_booking_cannot_be_deactivated(
         services, world, start, start + timedelta(minutes=50), status=AppointmentStatus.CANCELLED
     )
     booked = add_appointment(services, world, start, start + timedelta(minutes=50))
-    with pytest.raises(Conflict, match="1 upcoming appointments"):
+    with pytest.raises(Conflict, match=r"still has 1 upcoming appointment\. Move or cancel it"):
         services.admin.set_station_active(
             actor=world.admin, station_id=world.station_id, active=False
         )

@@ -48,7 +48,7 @@ def _password_edit() -> QLineEdit:
 def _passwords_differ(password: QLineEdit, confirm: QLineEdit) -> dict[str, str]:
     if password.text() == confirm.text():
         return {}
-    return {"password_confirm": _("The two passwords are not the same. Type the new one twice.")}
+    return {"password_confirm": _("The two passwords differ; type the same password twice.")}
 
 
 class UserFilter(QSortFilterProxyModel):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from carestation.domain.values import Actor, AuditEntry
-from carestation.i18n import N_, _
+from carestation.i18n import N_, _, ngettext
 from carestation.services.audit_queries import AuditQueries
 from carestation.ui.prompts import Prompter
 from carestation.ui.table_model import SORT_ROLE, Column, RecordTableModel
@@ -67,7 +67,7 @@ class AuditView(View):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.filter = QLineEdit()
         self.filter.setObjectName("audit_filter")
-        self.filter.setPlaceholderText(_("Filter by user, action, result ..."))
+        self.filter.setPlaceholderText(_("Filter by user, action, result..."))
         self.filter.setAccessibleName(_("Filter"))
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         reload_btn = QPushButton(_("Reload"))
@@ -78,7 +78,13 @@ class AuditView(View):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table)
-        layout.addWidget(QLabel(_("The newest {n} entries are shown.").format(n=LIMIT)))
+        layout.addWidget(
+            QLabel(
+                ngettext(
+                    "The newest entry is shown.", "The newest {n} entries are shown.", LIMIT
+                ).format(n=LIMIT)
+            )
+        )
 
     def refresh(self) -> None:
         rows = attempt(

@@ -49,5 +49,5 @@ def attempt(
         if rest:
             prompter.error(parent, title or _("Please check"), "\n".join(rest))
     except CareStationError as exc:
-        prompter.error(parent, title or _("Could not do that"), str(exc))
+        prompter.error(parent, title or _("The action could not be completed"), str(exc))
     return None

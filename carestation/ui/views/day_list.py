@@ -30,31 +30,40 @@ def _time_span(a: AppointmentRow) -> str:
     return f"{a.starts_at:%H:%M}–{a.ends_at:%H:%M}"
 
 
-def _columns(*, with_station: bool) -> list[Column[AppointmentRow]]:
-    cols: list[Column[AppointmentRow]] = [
+def _columns(*, with_station: bool, with_counsellor: bool) -> list[Column[AppointmentRow]]:
+    station = [Column(lambda: _("Station"), lambda a: a.station_name)] if with_station else []
+    counsellor = (
+        [Column(lambda: _("Counsellor"), lambda a: a.counsellor_name or "—")]
+        if with_counsellor
+        else []
+    )
+    return [
         Column(lambda: _("Time"), _time_span, sort_key=lambda a: a.starts_at),
+        *station,
         Column(lambda: _("Type"), lambda a: a.type.title),
         Column(
             lambda: _("Client"), lambda a: a.client_name or "—", tooltip=lambda a: a.client_code
         ),
         Column(lambda: _("Client code"), lambda a: a.client_code),
-        Column(lambda: _("Counsellor"), lambda a: a.counsellor_name or "—"),
+        *counsellor,
         Column(lambda: _("Room"), lambda a: a.room_name or a.modality.title),
         Column(lambda: _("Status"), lambda a: a.status.title),
     ]
-    if with_station:
-        cols.insert(1, Column(lambda: _("Station"), lambda a: a.station_name))
-    return cols
 
 
 class _DayListBase(View):
     def __init__(
-        self, prompter: Prompter, *, with_station: bool, parent: QWidget | None = None
+        self,
+        prompter: Prompter,
+        *,
+        with_station: bool,
+        with_counsellor: bool,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._prompter = prompter
         self.model: RecordTableModel[AppointmentRow] = RecordTableModel(
-            _columns(with_station=with_station), self
+            _columns(with_station=with_station, with_counsellor=with_counsellor), self
         )
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -127,7 +136,7 @@ class StationDayView(_DayListBase):
         prompter: Prompter,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(prompter, with_station=False, parent=parent)
+        super().__init__(prompter, with_station=False, with_counsellor=True, parent=parent)
         self._appointments = appointments
         self._admin = admin
         self._actor = actor
@@ -174,7 +183,7 @@ class MyDayView(_DayListBase):
         prompter: Prompter,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(prompter, with_station=True, parent=parent)
+        super().__init__(prompter, with_station=True, with_counsellor=False, parent=parent)
         self._appointments = appointments
         self._actor = actor
 

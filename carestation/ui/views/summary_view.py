@@ -106,9 +106,9 @@ class SummaryView(View):
         show = QPushButton(_("Show"))
         show.clicked.connect(self.refresh)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(_("From")))
+        bar.addWidget(QLabel(_("From month")))
         bar.addWidget(self.from_edit)
-        bar.addWidget(QLabel(_("to")))
+        bar.addWidget(QLabel(_("to month")))
         bar.addWidget(self.to_edit)
         bar.addWidget(show)
         bar.addStretch(1)
@@ -167,7 +167,7 @@ class SummaryView(View):
         for axis in self.chart.axes():
             self.chart.removeAxis(axis)
         months = sorted({r.month for r in rows})
-        self.chart.setTitle(_("Appointments per month, all stations shown"))
+        self.chart.setTitle(_("Appointments per month (total of the stations shown)"))
         if not months:
             return
         totals: dict[AppointmentStatus, dict[date, int]] = defaultdict(lambda: defaultdict(int))
