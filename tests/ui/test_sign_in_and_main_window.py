@@ -194,6 +194,27 @@ def test_staff_day_list_shows_the_days_appointments(
     assert model.index(0, 2).data() == "张三"
 
 
+def test_day_list_opens_in_time_order(
+    qtbot: QtBot, sqlite_services: Services, world: World, settings: Settings
+) -> None:
+    for hour in (7, 1, 4):  # UTC: 15:00, 09:00, 12:00 in Shanghai, inserted out of order
+        add_appointment(
+            sqlite_services,
+            world,
+            datetime(2026, 11, 23, hour, 0, tzinfo=UTC),
+            datetime(2026, 11, 23, hour, 50, tzinfo=UTC),
+        )
+    window = _window(qtbot, sqlite_services, world, Role.STAFF, settings)
+    view = window.views[0]
+    view.date_edit.setDate(view.date_edit.date().fromString("2026-11-23", "yyyy-MM-dd"))  # type: ignore[attr-defined]
+    model = _staff_table(window).model()
+    assert [model.index(r, 0).data() for r in range(3)] == [
+        "09:00–09:50",
+        "12:00–12:50",
+        "15:00–15:50",
+    ]
+
+
 def test_lock_hides_everything_and_unlock_needs_the_password(
     qtbot: QtBot, sqlite_services: Services, world: World, settings: Settings
 ) -> None:

@@ -193,3 +193,22 @@ def test_summary_holds_no_names_or_codes(services: Services) -> None:
     text = repr(rows)
     assert "张三" not in text
     assert "ABCD-EFGH-1" not in text
+
+
+def test_every_audited_action_has_a_readable_title() -> None:
+    import re
+    from pathlib import Path
+
+    from carestation.services.audit_labels import ACTIONS, action_title
+
+    root = Path(__file__).resolve().parents[2] / "carestation"
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in root.rglob("*.py") if "cli.py" not in p.name
+    )
+    used = set(re.findall(r'action="([a-z_]+)"', source))
+    used |= {
+        a for pair in re.findall(r'"([a-z_]+)" if active else "([a-z_]+)"', source) for a in pair
+    }
+    assert used <= set(ACTIONS), sorted(used - set(ACTIONS))
+    assert action_title("sign_in") == "Sign in"
+    assert action_title("something_new") == "something_new"

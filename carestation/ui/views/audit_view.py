@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from carestation.domain.values import Actor, AuditEntry
 from carestation.i18n import N_, _, ngettext
+from carestation.services.audit_labels import action_title, result_title, role_title
 from carestation.services.audit_queries import AuditQueries
 from carestation.ui.prompts import Prompter
 from carestation.ui.table_model import SORT_ROLE, Column, RecordTableModel
@@ -46,11 +47,15 @@ class AuditView(View):
                     sort_key=lambda e: e.id,
                 ),
                 Column(lambda: _("User"), lambda e: e.username),
-                Column(lambda: _("Role"), lambda e: e.role),
+                Column(lambda: _("Role"), lambda e: role_title(e.role)),
                 Column(lambda: _("Station"), lambda e: e.station_name),
-                Column(lambda: _("Action"), lambda e: e.action),
+                Column(
+                    lambda: _("Action"),
+                    lambda e: action_title(e.action),
+                    tooltip=lambda e: e.action,
+                ),
                 Column(lambda: _("Record"), lambda e: f"{e.object_type} {e.object_ref}".strip()),
-                Column(lambda: _("Result"), lambda e: e.result),
+                Column(lambda: _("Result"), lambda e: result_title(e.result)),
                 Column(lambda: _("Detail"), lambda e: e.detail),
             ],
             self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QSortFilterProxyModel
+from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -72,7 +72,7 @@ class _DayListBase(View):
         self.table.setObjectName("appointments_table")
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, proxy.sortOrder())
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()

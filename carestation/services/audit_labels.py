@@ -1,0 +1,53 @@
+"""Readable, translated names for the audit trail's action and result codes."""
+
+from __future__ import annotations
+
+from carestation.domain.roles import Role
+from carestation.i18n import N_, _
+
+ACTIONS = {
+    "sign_in": N_("Sign in"),
+    "unlock": N_("Unlock the screen"),
+    "change_password": N_("Change own password"),
+    "setup": N_("First set-up"),
+    "create_station": N_("Create station"),
+    "update_station": N_("Edit station"),
+    "activate_station": N_("Reactivate station"),
+    "deactivate_station": N_("Deactivate station"),
+    "create_room": N_("Create room"),
+    "update_room": N_("Edit room"),
+    "activate_room": N_("Reactivate room"),
+    "deactivate_room": N_("Deactivate room"),
+    "list_users": N_("List users"),
+    "create_user": N_("Create user"),
+    "update_user": N_("Edit user"),
+    "activate_user": N_("Reactivate user"),
+    "deactivate_user": N_("Deactivate user"),
+    "reset_password": N_("Reset a password"),
+    "unlock_user": N_("Unlock an account"),
+    "view_day_list": N_("View a station's day"),
+    "view_my_day": N_("View own day"),
+    "view_summary": N_("View the overview"),
+    "view_audit": N_("View the audit trail"),
+}
+RESULTS = {
+    "ok": N_("Done"),
+    "denied": N_("Refused: not allowed"),
+    "failed": N_("Failed"),
+    "locked": N_("Refused: account locked"),
+}
+
+
+def action_title(code: str) -> str:
+    return _(ACTIONS[code]) if code in ACTIONS else code
+
+
+def result_title(code: str) -> str:
+    return _(RESULTS[code]) if code in RESULTS else code
+
+
+def role_title(code: str) -> str:
+    try:
+        return Role(code).title
+    except ValueError:
+        return code
