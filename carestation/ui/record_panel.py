@@ -134,6 +134,8 @@ class FormDialog(QDialog):
         self, prompter: Prompter, title: str, object_name: str, parent: QWidget | None
     ) -> None:
         super().__init__(parent, objectName=object_name, windowTitle=title)
+        # Station names run to twenty characters or more; leave room for them.
+        self.setMinimumWidth(560)
         self._prompter = prompter
         self.saved: Any = None
         self.errors = FieldErrors()
