@@ -18,13 +18,14 @@ _language = "en"
 
 
 def normalise_language(value: str | None) -> str | None:
-    """Map 'zh', 'zh_CN.UTF-8', 'zh-Hans', 'en_US' ... onto one of LANGUAGES; None when unknown."""
+    """Map 'zh', 'zh_CN.UTF-8', 'zh-Hans', 'Chinese (Simplified)_China', 'en_US' ... onto one of
+    LANGUAGES; None when unknown or unset (the C and POSIX locales mean "nothing chosen")."""
     if not value:
         return None
     v = value.replace("-", "_").split(".")[0].lower()
-    if v.startswith("zh"):
+    if v.startswith(("zh", "chinese")):
         return "zh_CN"
-    if v.startswith("en") or v in ("c", "posix"):
+    if v.startswith(("en", "english")):
         return "en"
     return None
 
@@ -32,8 +33,12 @@ def normalise_language(value: str | None) -> str | None:
 def system_language() -> str:
     """The system locale's language if we have it, otherwise Simplified Chinese."""
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        lang = normalise_language(os.environ.get(var, "").split(":")[0])
-        if lang and os.environ.get(var, "") not in ("C", "POSIX", "C.UTF-8"):
+        value = os.environ.get(var, "")
+        if value.split(".")[0].upper() in ("C", "POSIX"):
+            # Python reports the C locale as en_US; it means no language was chosen.
+            return DEFAULT_LANGUAGE
+        lang = normalise_language(value.split(":")[0])
+        if lang:
             return lang
     try:
         lang = normalise_language(locale.getlocale()[0])

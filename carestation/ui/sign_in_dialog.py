@@ -82,7 +82,9 @@ class SignInDialog(QDialog):
         )
         self.sign_in_button.setObjectName("sign_in")
         self.sign_in_button.setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Quit"))
+        quit_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        quit_button.setText(_("Quit"))
+        quit_button.setAutoDefault(False)  # Enter signs in; it never quits
         buttons.accepted.connect(self.on_sign_in)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

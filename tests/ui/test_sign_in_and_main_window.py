@@ -104,6 +104,20 @@ def test_sign_in_dialog_success(qtbot: QtBot, sqlite_services: Services, world: 
     assert dialog.password.text() == ""
 
 
+def test_enter_in_the_password_field_signs_in(
+    qtbot: QtBot, sqlite_services: Services, world: World
+) -> None:
+    dialog = SignInDialog(sqlite_services.auth, station_id=world.station_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.username, "c001")
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.actor is not None
+    assert dialog.actor.username == "c001"
+    assert dialog.result() == dialog.DialogCode.Accepted
+
+
 def test_sign_in_dialog_wrong_password_and_lockout(
     qtbot: QtBot, sqlite_services: Services, world: World
 ) -> None:
