@@ -45,16 +45,19 @@ def _make_app() -> QApplication:
     return app
 
 
-def _install_qt_translations(app: QApplication) -> None:
+def _install_qt_translations(app: QApplication) -> QTranslator | None:
+    """Qt's own strings (stock buttons and dialogs) in Chinese; returns the translator installed."""
     if current_language() != "zh_CN":
-        return
+        return None
     translator = QTranslator(app)
     path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     if translator.load(
         QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", path
     ):
         app.installTranslator(translator)
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+        return translator
+    return None
 
 
 def _fresh_demo_database(prompter: Prompter) -> tuple[str, list[DemoAccountHint]]:
