@@ -143,3 +143,40 @@ def add_appointment(
                 }
             ],
         ).scalar_one()
+
+
+def set_counsellor_hours(
+    services: Services, counsellor_id: int, station_id: int, weekdays: range, start: time, end: time
+) -> None:
+    with services.db.write() as session:
+        session.execute(
+            insert(m.CounsellorHours),
+            [
+                {
+                    "counsellor_id": counsellor_id,
+                    "station_id": station_id,
+                    "weekday": d,
+                    "starts": start,
+                    "ends": end,
+                }
+                for d in weekdays
+            ],
+        )
+
+
+def add_room(
+    services: Services,
+    world: World,
+    name: str,
+    kind: RoomKind,
+    capacity: int = 1,
+    station_id: int | None = None,
+) -> int:
+    from carestation.domain.values import RoomInput
+
+    return services.admin.create_room(
+        actor=world.admin,
+        data=RoomInput(
+            station_id=station_id or world.station_id, name=name, kind=kind, capacity=capacity
+        ),
+    ).id

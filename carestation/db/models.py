@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,14 +32,20 @@ from carestation.domain.vocab import (
     AppointmentStatus,
     AppointmentType,
     AssessmentMode,
+    CancelReason,
     CaseOutcome,
     CaseStatus,
+    ChangeKind,
     CounsellorKind,
+    ExceptionKind,
     Gender,
     Modality,
+    PodProgramme,
+    RegistrationStatus,
     RiskLevel,
     RoomKind,
     Topic,
+    WaitlistStatus,
 )
 
 SCHEMA_APPLICATION = "carestation"
@@ -258,6 +266,135 @@ class Appointment(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Scheduling (revision 0002)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_series.id"), index=True)
+    pod_programme: Mapped[PodProgramme | None] = mapped_column(EnumText(PodProgramme))
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cap_override_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(EnumText(CancelReason))
+    cancel_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Bumped on every change, so an edit made from a stale screen is refused, not lost.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class AppointmentSeries(Base):
+    """A recurring booking: every occurrence is an appointment carrying this id."""
+
+    __tablename__ = "appointment_series"
+    __table_args__ = (CheckConstraint("interval_weeks BETWEEN 1 AND 4", name="interval"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interval_weeks: Mapped[int] = mapped_column(SmallInteger)
+    planned_count: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AppointmentChange(Base):
+    """History: where an appointment was before each change, who changed it, when and why."""
+
+    __tablename__ = "appointment_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    kind: Mapped[ChangeKind] = mapped_column(EnumText(ChangeKind))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    old_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    old_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    old_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    old_room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
+    old_status: Mapped[AppointmentStatus | None] = mapped_column(EnumText(AppointmentStatus))
+    new_status: Mapped[AppointmentStatus | None] = mapped_column(EnumText(AppointmentStatus))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class StationClosure(Base):
+    """A day a station is closed besides public holidays (a local event, repairs ...)."""
+
+    __tablename__ = "station_closure"
+    __table_args__ = (UniqueConstraint("station_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class BookingRule(Base):
+    """A station's rules for one appointment type; absent rows fall back to the defaults."""
+
+    __tablename__ = "booking_rule"
+    __table_args__ = (
+        UniqueConstraint("station_id", "type"),
+        CheckConstraint("default_minutes BETWEEN 5 AND 720", name="duration"),
+        CheckConstraint("buffer_minutes BETWEEN 0 AND 240", name="buffer"),
+        CheckConstraint("min_notice_minutes >= 0", name="notice"),
+        CheckConstraint("late_cancel_hours >= 0", name="late_cancel"),
+        CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 1", name="cap"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    type: Mapped[AppointmentType] = mapped_column(EnumText(AppointmentType))
+    default_minutes: Mapped[int] = mapped_column(Integer)
+    buffer_minutes: Mapped[int] = mapped_column(Integer)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer)
+    late_cancel_hours: Mapped[int] = mapped_column(Integer)
+    weekly_cap: Mapped[int | None] = mapped_column(Integer)
+
+
+class CounsellorAbsence(Base):
+    """Leave, a training day, or extra hours at one station: exceptions to the weekly hours."""
+
+    __tablename__ = "counsellor_exception"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="order"),
+        Index(None, "counsellor_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    kind: Mapped[ExceptionKind] = mapped_column(EnumText(ExceptionKind))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class WaitlistEntry(Base):
+    """A client waiting for a counsellor, a station and/or a window of days and times."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (Index(None, "station_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    type: Mapped[AppointmentType] = mapped_column(EnumText(AppointmentType))
+    earliest: Mapped[date] = mapped_column(Date)
+    latest: Mapped[date] = mapped_column(Date)
+    time_from: Mapped[time] = mapped_column(Time)
+    time_to: Mapped[time] = mapped_column(Time)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[WaitlistStatus] = mapped_column(EnumText(WaitlistStatus))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class LectureRegistration(Base):
+    __tablename__ = "lecture_registration"
+    __table_args__ = (UniqueConstraint("appointment_id", "client_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(EnumText(RegistrationStatus))
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class SessionNote(Base):

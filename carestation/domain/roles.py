@@ -37,11 +37,34 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     CONFIGURE_THIS_PC = "configure_this_pc"
+    # Book, move, cancel and check in at the stations the user works at.
+    BOOK_AT_STATION = "book_at_station"
+    # Book and change appointments the counsellor runs (crisis sessions at short notice).
+    BOOK_OWN = "book_own"
+    REGISTER_CLIENTS = "register_clients"
+    # Opening rules, closures, booking rules, counsellors' weekly hours.
+    MANAGE_SCHEDULE = "manage_schedule"
+    # Leave, training days and extra hours (staff for their stations; counsellors their own).
+    RECORD_ABSENCE = "record_absence"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.STAFF: frozenset({Permission.VIEW_STATION_APPOINTMENTS}),
-    Role.COUNSELLOR: frozenset({Permission.VIEW_OWN_APPOINTMENTS}),
+    Role.STAFF: frozenset(
+        {
+            Permission.VIEW_STATION_APPOINTMENTS,
+            Permission.BOOK_AT_STATION,
+            Permission.REGISTER_CLIENTS,
+            Permission.RECORD_ABSENCE,
+        }
+    ),
+    Role.COUNSELLOR: frozenset(
+        {
+            Permission.VIEW_OWN_APPOINTMENTS,
+            Permission.BOOK_OWN,
+            Permission.REGISTER_CLIENTS,
+            Permission.RECORD_ABSENCE,
+        }
+    ),
     Role.MANAGER: frozenset({Permission.VIEW_SUMMARY}),
     # The admin runs the system but never sees who used the service.
     Role.ADMIN: frozenset(
@@ -51,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
             Permission.VIEW_AUDIT,
             Permission.CONFIGURE_THIS_PC,
+            Permission.MANAGE_SCHEDULE,
         }
     ),
 }

@@ -93,6 +93,43 @@ class AssessmentMode(_Titled):
     ANONYMOUS = "anonymous"
 
 
+class CancelReason(_Titled):
+    CLIENT = "client"
+    COUNSELLOR = "counsellor"
+    STATION = "station"
+
+
+class PodProgramme(_Titled):
+    BREATHING = "breathing"
+    RELAXATION = "relaxation"
+    RELEASE = "release"
+
+
+class ExceptionKind(_Titled):
+    LEAVE = "leave"
+    TRAINING = "training"
+    EXTRA = "extra"
+
+
+class WaitlistStatus(_Titled):
+    WAITING = "waiting"
+    BOOKED = "booked"
+    WITHDRAWN = "withdrawn"
+
+
+class RegistrationStatus(_Titled):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class ChangeKind(_Titled):
+    CREATED = "created"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    STATUS = "status"
+
+
 _TITLES: dict[StrEnum, str] = {
     RoomKind.COUNSELLING_ROOM: N_("Counselling room"),
     RoomKind.RELIEF_AREA: N_("Relief area"),
@@ -139,4 +176,23 @@ _TITLES: dict[StrEnum, str] = {
     AssessmentMode.COUNSELLOR: N_("With a counsellor"),
     AssessmentMode.KIOSK: N_("Self-service screen"),
     AssessmentMode.ANONYMOUS: N_("Anonymous walk-in"),
+    CancelReason.CLIENT: N_("Cancelled by the client"),
+    CancelReason.COUNSELLOR: N_("Cancelled by the counsellor"),
+    CancelReason.STATION: N_("Cancelled by the station"),
+    PodProgramme.BREATHING: N_("Guided breathing meditation"),
+    PodProgramme.RELAXATION: N_("Relaxation"),
+    PodProgramme.RELEASE: N_("Emotional release"),
+    ExceptionKind.LEAVE: N_("Leave"),
+    ExceptionKind.TRAINING: N_("Training day"),
+    ExceptionKind.EXTRA: N_("Extra hours"),
+    WaitlistStatus.WAITING: N_("Waiting"),
+    WaitlistStatus.BOOKED: N_("Booked from the waitlist"),
+    WaitlistStatus.WITHDRAWN: N_("Withdrawn"),
+    RegistrationStatus.REGISTERED: N_("Registered"),
+    RegistrationStatus.WAITLISTED: N_("On the waitlist"),
+    RegistrationStatus.CANCELLED: N_("Registration cancelled"),
+    ChangeKind.CREATED: N_("Booked"),
+    ChangeKind.MOVED: N_("Moved"),
+    ChangeKind.CANCELLED: N_("Cancelled"),
+    ChangeKind.STATUS: N_("Status changed"),
 }

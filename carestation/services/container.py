@@ -10,7 +10,10 @@ from carestation.services.appointments import AppointmentQueries
 from carestation.services.audit import AuditLog
 from carestation.services.audit_queries import AuditQueries
 from carestation.services.auth import AuthService
+from carestation.services.booking import BookingService
+from carestation.services.clients import ClientService
 from carestation.services.clock import Clock, SystemClock
+from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
 from carestation.services.summary import SummaryService
 
@@ -25,6 +28,9 @@ class Services:
     admin: AdminService
     appointments: AppointmentQueries
     summary: SummaryService
+    booking: BookingService
+    schedule: ScheduleQueries
+    clients: ClientService
 
 
 def build_services(db: Database, clock: Clock | None = None) -> Services:
@@ -39,4 +45,7 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
         admin=AdminService(db, audit, clock),
         appointments=AppointmentQueries(db, audit, clock),
         summary=SummaryService(db, audit, clock),
+        booking=BookingService(db, audit, clock),
+        schedule=ScheduleQueries(db, audit, clock),
+        clients=ClientService(db, audit, clock),
     )
