@@ -97,7 +97,7 @@ DEFAULT_RULES: Mapping[AppointmentType, BookingRules] = {
 
 # --- the calendar of mainland China --------------------------------------------------------
 @cache
-def _china(year: int):  # type: ignore[no-untyped-def]
+def china_calendar(year: int):  # type: ignore[no-untyped-def]
     import holidays  # imported on first use: it is not needed to show the sign-in window
 
     return holidays.China(years=year)
@@ -115,7 +115,7 @@ class DayInfo:
 
 
 def day_info(day: date) -> DayInfo:
-    cn = _china(day.year)
+    cn = china_calendar(day.year)
     return DayInfo(day=day, holiday=cn.get(day), makeup_workday=day in cn.weekend_workdays)
 
 

@@ -37,7 +37,7 @@ from carestation.domain.scheduling import (
     station_open,
 )
 from carestation.domain.values import Actor
-from carestation.domain.vocab import AppointmentStatus, CancelReason, ChangeKind
+from carestation.domain.vocab import AppointmentStatus, CancelReason, ChangeKind, WaitlistStatus
 from carestation.i18n import _, ngettext
 from carestation.services import schedule_data as data
 from carestation.services.base import Service
@@ -546,7 +546,11 @@ class BookingService(Service):
             return self._find(session, actor, request, exclude_ids=exclude_ids)
 
     # --- book --------------------------------------------------------------------------------
-    def book(self, *, actor: Actor, draft: BookingDraft) -> Appointment:
+    def book(
+        self, *, actor: Actor, draft: BookingDraft, waitlist_entry_id: int | None = None
+    ) -> Appointment:
+        """Books one appointment. With `waitlist_entry_id`, the same transaction marks that
+        waitlist entry as booked, so an offer taken is never left open (or booked twice)."""
         self._require_booking(
             actor, station_id=draft.station_id, counsellor_id=draft.counsellor_id, action="book"
         )
@@ -558,6 +562,8 @@ class BookingService(Service):
                 else:
                     refusal = None
                     row = self._insert(session, actor, draft, series_id=None)
+                    if waitlist_entry_id is not None:
+                        self._take_waitlist_entry(session, waitlist_entry_id, row)
                     result = data.load_appointment(session, row.id)
         except _Overlap as clash:
             raise BookingRefused(
@@ -572,6 +578,16 @@ class BookingService(Service):
             )
         assert result is not None
         return result
+
+    @staticmethod
+    def _take_waitlist_entry(session: Session, entry_id: int, row: m.Appointment) -> None:
+        entry = session.get(m.WaitlistEntry, entry_id)
+        if entry is None or entry.status is not WaitlistStatus.WAITING:
+            raise Conflict(_("That waitlist entry has already been booked or withdrawn."))
+        if entry.client_id != row.client_id or entry.station_id != row.station_id:
+            raise Conflict(_("This booking does not match the waitlist entry."))
+        entry.status = WaitlistStatus.BOOKED
+        entry.appointment_id = row.id
 
     def _insert(
         self, session: Session, actor: Actor, draft: BookingDraft, *, series_id: int | None

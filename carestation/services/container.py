@@ -13,9 +13,12 @@ from carestation.services.auth import AuthService
 from carestation.services.booking import BookingService
 from carestation.services.clients import ClientService
 from carestation.services.clock import Clock, SystemClock
+from carestation.services.lectures import LectureService
+from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
 from carestation.services.summary import SummaryService
+from carestation.services.waitlist import WaitlistService
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,15 @@ class Services:
     booking: BookingService
     schedule: ScheduleQueries
     clients: ClientService
+    waitlist: WaitlistService
+    lectures: LectureService
+    schedule_admin: ScheduleAdminService
 
 
 def build_services(db: Database, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     audit = AuditLog(db, clock)
+    booking = BookingService(db, audit, clock)
     return Services(
         db=db,
         audit=audit,
@@ -45,7 +52,10 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
         admin=AdminService(db, audit, clock),
         appointments=AppointmentQueries(db, audit, clock),
         summary=SummaryService(db, audit, clock),
-        booking=BookingService(db, audit, clock),
+        booking=booking,
         schedule=ScheduleQueries(db, audit, clock),
         clients=ClientService(db, audit, clock),
+        waitlist=WaitlistService(booking),
+        lectures=LectureService(db, audit, clock),
+        schedule_admin=ScheduleAdminService(db, audit, clock),
     )
