@@ -26,9 +26,11 @@ from carestation.domain.vocab import (
     CounsellorKind,
     Gender,
     Modality,
+    RegistrationStatus,
     RiskLevel,
     RoomKind,
     Topic,
+    WaitlistStatus,
 )
 from carestation.i18n import _
 
@@ -70,6 +72,8 @@ TABLE_ORDER = (
     "care_case",
     "case_topic",
     "appointment",
+    "lecture_registration",
+    "waitlist_entry",
     "assessment",
 )
 _TABLES_WITH_ID = (
@@ -192,6 +196,14 @@ CASE_TOPICS = (
     Topic.OTHER,
 )
 CASE_TOPIC_WEIGHTS = (30, 20, 15, 12, 10, 6, 5, 2)
+LECTURE_TITLES = {
+    Topic.WORK_STRESS: ("职场压力与情绪调节", "告别职业倦怠：给自己充电", "高效工作与身心平衡"),
+    Topic.EMOTION_REGULATION: ("认识情绪，管理情绪", "正念减压入门", "情绪急救：识别与应对"),
+    Topic.INTERPERSONAL: ("人际沟通的艺术", "职场沟通与冲突化解"),
+    Topic.PARENT_CHILD: ("亲子沟通工作坊", "陪伴孩子度过青春期"),
+    Topic.MARRIAGE_FAMILY: ("婚姻家庭关系讲座", "家庭和谐从倾听开始"),
+    Topic.CAREER: ("职业生涯规划与心理调适",),
+}
 LECTURE_TOPICS = (
     Topic.WORK_STRESS,
     Topic.EMOTION_REGULATION,
@@ -247,6 +259,8 @@ class DemoSummary:
     case_topics: int
     appointments: int
     assessments: int
+    lecture_registrations: int
+    waitlist_entries: int
     accounts: tuple[DemoAccount, ...]
 
     def table_counts(self) -> dict[str, int]:
@@ -264,6 +278,8 @@ class DemoSummary:
             "care_case": self.cases,
             "case_topic": self.case_topics,
             "appointment": self.appointments,
+            "lecture_registration": self.lecture_registrations,
+            "waitlist_entry": self.waitlist_entries,
             "assessment": self.assessments,
         }
 
@@ -472,6 +488,7 @@ class _Generator:
         self.busy_room: dict[int, int] = {}
         self.busy_client: dict[int, int] = {}
         self.next_id = dict.fromkeys(_TABLES_WITH_ID, 1)
+        self.group_capacity: dict[int, int] = {}
         self.midnights: dict[tuple[int, int], datetime] = {}
         self.tz_keys: dict[ZoneInfo, int] = {}
         self.score_cache: dict[tuple[str, tuple[int, ...]], tuple[str, int, str]] = {}
@@ -570,6 +587,7 @@ class _Generator:
         self._make_cases(cases)
         self._make_pods(pods)
         self._make_anonymous_assessments()
+        self._make_waitlists()
         self.writer.flush()
         counts = self.writer.counts
         return DemoSummary(
@@ -589,6 +607,8 @@ class _Generator:
             case_topics=counts["case_topic"],
             appointments=counts["appointment"],
             assessments=counts["assessment"],
+            lecture_registrations=counts["lecture_registration"],
+            waitlist_entries=counts["waitlist_entry"],
             accounts=tuple(self.accounts),
         )
 
@@ -661,6 +681,8 @@ class _Generator:
             for room_name, kind, capacity in room_specs:
                 room_id = self._id("room")
                 rooms.setdefault(kind, []).append(room_id)
+                if kind is RoomKind.GROUP_ROOM:
+                    self.group_capacity[station_id] = capacity
                 add(
                     "room",
                     {
@@ -1080,6 +1102,9 @@ class _Generator:
             "created_by": station.staff_id,
             "updated_at": updated_at,
             "updated_by": updated_by,
+            # executemany needs the same keys in every row; lectures fill these in.
+            "title": "",
+            "capacity": None,
         }
 
     def _booked_ahead(self, station: _StationPlan, day: int, low: int, high: int) -> datetime:
@@ -1127,23 +1152,87 @@ class _Generator:
                         continue
                     experts = [c for c in speakers if self.kind_of[c] == CounsellorKind.EXPERT]
                     speaker = rng.choice(experts or speakers)
-                    add(
-                        "appointment",
-                        self._appointment(
-                            station=station,
-                            day=day,
-                            start=start,
-                            minutes=LECTURE_MINUTES,
-                            kind=AppointmentType.LECTURE,
-                            client=None,
-                            counsellor=speaker,
-                            room=station.group_room,
-                            topic=rng.choice(LECTURE_TOPICS),
-                            created_at=self._booked_ahead(station, day, 7, 30),
-                        ),
+                    topic = rng.choice(LECTURE_TOPICS)
+                    row = self._appointment(
+                        station=station,
+                        day=day,
+                        start=start,
+                        minutes=LECTURE_MINUTES,
+                        kind=AppointmentType.LECTURE,
+                        client=None,
+                        counsellor=speaker,
+                        room=station.group_room,
+                        topic=topic,
+                        created_at=self._booked_ahead(station, day, 7, 30),
                     )
+                    row["title"] = rng.choice(LECTURE_TITLES[topic])
+                    row["capacity"] = min(self.group_capacity[station.id], rng.choice((20, 24, 30)))
+                    add("appointment", row)
+                    self._register_for(row)
                     wanted -= 1
         self._progress("lectures", 0.22)
+
+    def _register_for(self, lecture: dict[str, Any]) -> None:
+        """Registrations (and, for a full future lecture, a waitlist) with attendance afterwards."""
+        if lecture["status"] == AppointmentStatus.CANCELLED:
+            return
+        rng = self.rng
+        capacity = lecture["capacity"]
+        past = lecture["status"] == AppointmentStatus.COMPLETED
+        wanted = rng.randint(capacity // 2, capacity + (3 if not past else 0))
+        chosen = rng.sample(range(1, self.n_clients + 1), min(wanted, self.n_clients))
+        opened = lecture["created_at"]
+        for place, client in enumerate(sorted(chosen)):
+            registered_at = max(opened, self.client_created[client]) + timedelta(
+                hours=rng.randint(1, 96)
+            )
+            if registered_at >= lecture["starts_at"] or registered_at >= self.now:
+                continue
+            waiting = place >= capacity
+            self.writer.add(
+                "lecture_registration",
+                {
+                    "appointment_id": lecture["id"],
+                    "client_id": client,
+                    "status": RegistrationStatus.WAITLISTED
+                    if waiting
+                    else RegistrationStatus.REGISTERED,
+                    "attended": past and not waiting and rng.random() < 0.82,
+                    "registered_at": registered_at,
+                    "registered_by": lecture["created_by"],
+                },
+            )
+
+    def _make_waitlists(self) -> None:
+        """A few clients per station waiting for a counselling slot in the coming two weeks."""
+        rng = self.rng
+        for station in self.stations:
+            for _entry in range(rng.randint(2, 4)):
+                client = rng.randint(1, self.n_clients)
+                created = max(
+                    self.now - timedelta(days=rng.randint(1, 6)),
+                    self.client_created[client] + timedelta(minutes=5),
+                )
+                if created >= self.now:
+                    continue
+                evening = rng.random() < 0.3
+                self.writer.add(
+                    "waitlist_entry",
+                    {
+                        "client_id": client,
+                        "station_id": station.id,
+                        "counsellor_id": None,
+                        "type": AppointmentType.COUNSELLING,
+                        "earliest": self.today,
+                        "latest": self.today + timedelta(days=14),
+                        "time_from": time(14, 0) if evening else time(8, 30),
+                        "time_to": time(17, 0),
+                        "note": rng.choice(("下班后方便", "希望尽快安排", "倾向女性咨询师", "")),
+                        "status": WaitlistStatus.WAITING,
+                        "created_at": created,
+                        "created_by": station.staff_id,
+                    },
+                )
 
     # ----------------------------------------------------------------- cases
 

@@ -421,7 +421,7 @@ class Assessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))  # None: anonymous
     case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
     instrument: Mapped[str] = mapped_column(String(16))
     instrument_version: Mapped[str] = mapped_column(String(16))

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from carestation.domain.periods import Period, intersect, normalise, subtract
 from carestation.domain.vocab import AppointmentType, ExceptionKind, Modality, RoomKind
+from carestation.i18n import current_language
 
 SLOT_GRID = timedelta(minutes=15)  # slots start on the quarter hour: easy to read and to say
 MAX_DURATION = timedelta(hours=12)  # no appointment lasts longer; the database checks rely on it
@@ -97,10 +98,11 @@ DEFAULT_RULES: Mapping[AppointmentType, BookingRules] = {
 
 # --- the calendar of mainland China --------------------------------------------------------
 @cache
-def china_calendar(year: int):  # type: ignore[no-untyped-def]
+def china_calendar(year: int, language: str = "en"):  # type: ignore[no-untyped-def]
+    """Statutory holidays and make-up working days; names in the interface language."""
     import holidays  # imported on first use: it is not needed to show the sign-in window
 
-    return holidays.China(years=year)
+    return holidays.China(years=year, language="zh_CN" if language == "zh_CN" else "en_US")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class DayInfo:
 
 
 def day_info(day: date) -> DayInfo:
-    cn = china_calendar(day.year)
+    cn = china_calendar(day.year, current_language())
     return DayInfo(day=day, holiday=cn.get(day), makeup_workday=day in cn.weekend_workdays)
 
 

@@ -58,6 +58,8 @@ ACTIONS = {
     "add_absence": N_("Record leave or extra hours"),
     "remove_absence": N_("Remove leave or extra hours"),
     "export_ics": N_("Export a calendar file"),
+    "print": N_("Print or save a document"),
+    "view_absences": N_("View leave and extra hours"),
 }
 RESULTS = {
     "ok": N_("Done"),

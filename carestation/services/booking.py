@@ -106,6 +106,7 @@ class BookingService(Service):
         *,
         exclude_ids: Sequence[int] = (),
         skip_notice: bool = False,
+        check_cap: bool = True,
     ) -> tuple[list[str], str | None, BookingDraft]:
         """Problems with a draft (empty when it may be saved), the weekly-cap problem kept apart
         because staff may override it, and the draft with its end time filled in."""
@@ -219,7 +220,7 @@ class BookingService(Service):
             problems.append(_("That client's record no longer exists."))
         # Clashes, buffers included.
         problems.extend(self._clash_problems(session, draft, rules, zone, exclude_ids))
-        cap = self._cap_problem(session, draft, rules, zone, exclude_ids)
+        cap = self._cap_problem(session, draft, rules, zone, exclude_ids) if check_cap else None
         return problems, cap, draft
 
     def _opening_problems(
@@ -724,7 +725,13 @@ class BookingService(Service):
                     counsellor_id=draft.counsellor_id,
                     action="move",
                 )
-                problems, cap, draft = self._check(session, actor, draft, exclude_ids=[row.id])
+                # The weekly cap was settled when this was booked; a move within the same week
+                # adds nothing to the client's week.
+                zone = ZoneInfo(session.get(m.Station, row.station_id).time_zone)  # type: ignore[union-attr]
+                same_week = _week_of(row.starts_at, zone) == _week_of(starts_at, zone)
+                problems, cap, draft = self._check(
+                    session, actor, draft, exclude_ids=[row.id], check_cap=not same_week
+                )
                 if cap:
                     problems.append(cap)
                 if problems:
@@ -1087,6 +1094,12 @@ class BookingService(Service):
                 a for a in (data.load_appointment(session, r.id) for r in rows) if a is not None
             ]
         return result
+
+
+def _week_of(moment: datetime, zone: ZoneInfo) -> tuple[int, int]:
+    """The ISO (year, week) of a moment in the station's time zone."""
+    year, week, _day = moment.astimezone(zone).isocalendar()
+    return year, week
 
 
 class _SeriesRefused(Exception):

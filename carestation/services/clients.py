@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from carestation.db import models as m
 from carestation.domain.booking import ClientInput, ClientSummary, DuplicateClient
@@ -29,40 +30,73 @@ def client_summary(row: m.Client) -> ClientSummary:
     )
 
 
+def _prefix(
+    column: InstrumentedAttribute[str], prefix: str, *, sqlite: bool
+) -> ColumnElement[bool]:
+    """`column` starts with `prefix`. On SQLite as an index range: its LIKE cannot use a plain
+    index, and its default collation orders by code point, so the range is exact. Elsewhere a
+    LIKE, which stays correct under any collation."""
+    if sqlite:
+        return and_(column >= prefix, column < prefix + "\U0010ffff")
+    return column.like(f"{_escape_like(prefix)}%", escape="\\")
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class ClientService(Service):
     def search(self, *, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[ClientSummary]:
-        """Search-as-you-type: a name containing the text, a phone number starting with its
-        digits, or a client code. Codes and phone prefixes use their indexes."""
+        """Search-as-you-type: a client code, a phone number starting with the digits typed, a name
+        starting with the text, then names containing it. Each is a separate query that an index
+        answers (ranges on code, phone and name); the "contains" scan runs only to fill the list."""
         if not actor.can(Permission.REGISTER_CLIENTS):
             self.deny(actor, action="search_clients")
         query_text = clean_text(text)
         if not query_text:
             return []
-        conditions = [m.Client.name.like(f"%{_escape_like(query_text)}%", escape="\\")]
-        digits = query_text.replace("-", "").replace(" ", "")
-        if digits.isdigit() and len(digits) >= 3:
-            conditions.append(m.Client.phone.like(f"{digits}%"))
-        code = normalise_client_code(query_text)
-        if code:
-            conditions.append(m.Client.client_code == code)
-        elif (
-            len(query_text) >= 4 and query_text.replace("-", "").isalnum() and query_text.isascii()
-        ):
-            conditions.append(
-                m.Client.client_code.like(f"{_escape_like(query_text.upper())}%", escape="\\")
-            )
+        found: dict[int, m.Client] = {}
+        sqlite = self.db.is_sqlite
         with self.db.read() as session:
-            rows = session.scalars(
-                select(m.Client)
-                .where(or_(*conditions))
-                .order_by(m.Client.name, m.Client.id)
-                .limit(limit)
-            )
-            return [client_summary(r) for r in rows]
+
+            def take(condition: ColumnElement[bool], *, ordered: bool = True) -> None:
+                if len(found) >= limit:
+                    return
+                query = select(m.Client).where(condition)
+                if found:
+                    query = query.where(m.Client.id.not_in(list(found)))
+                if ordered:
+                    query = query.order_by(m.Client.name, m.Client.id)
+                for row in session.scalars(query.limit(limit - len(found))):
+                    found[row.id] = row
+
+            code = normalise_client_code(query_text)
+            compact = query_text.replace("-", "").replace(" ", "")
+            if code:
+                take(m.Client.client_code == code)
+            elif compact.isascii() and compact.isalnum() and len(compact) >= 4:
+                prefix = query_text.upper()
+                take(_prefix(m.Client.client_code, prefix, sqlite=sqlite))
+            if compact.isdigit() and len(compact) >= 3:
+                take(_prefix(m.Client.phone, compact, sqlite=sqlite))
+            if not compact.isdigit() and not compact.isascii():
+                # Names are Chinese: Latin text is a code or nothing, so it skips the name scans.
+                take(_prefix(m.Client.name, query_text, sqlite=sqlite))
+                if len(found) < limit:
+                    # "Contains" cannot use an index: read only the (small) name index for ids.
+                    contains = (
+                        func.instr(m.Client.name, query_text) > 0
+                        if sqlite
+                        else m.Client.name.like(f"%{_escape_like(query_text)}%", escape="\\")
+                    )
+                    ids = select(m.Client.id).where(
+                        contains, m.Client.id.not_in(list(found)) if found else true()
+                    )
+                    take(
+                        m.Client.id.in_(list(session.scalars(ids.limit(limit - len(found))))),
+                        ordered=False,
+                    )
+            return [client_summary(r) for r in sorted(found.values(), key=lambda r: (r.name, r.id))]
 
     def get(self, *, actor: Actor, client_id: int) -> ClientSummary:
         if not actor.can(Permission.REGISTER_CLIENTS):

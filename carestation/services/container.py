@@ -11,9 +11,11 @@ from carestation.services.audit import AuditLog
 from carestation.services.audit_queries import AuditQueries
 from carestation.services.auth import AuthService
 from carestation.services.booking import BookingService
+from carestation.services.calendar_export import CalendarExport
 from carestation.services.clients import ClientService
 from carestation.services.clock import Clock, SystemClock
 from carestation.services.lectures import LectureService
+from carestation.services.print_log import PrintLog
 from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
@@ -37,6 +39,8 @@ class Services:
     waitlist: WaitlistService
     lectures: LectureService
     schedule_admin: ScheduleAdminService
+    calendar_export: CalendarExport
+    print_log: PrintLog
 
 
 def build_services(db: Database, clock: Clock | None = None) -> Services:
@@ -58,4 +62,6 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
         waitlist=WaitlistService(booking),
         lectures=LectureService(db, audit, clock),
         schedule_admin=ScheduleAdminService(db, audit, clock),
+        calendar_export=CalendarExport(db, audit, clock),
+        print_log=PrintLog(db, audit, clock),
     )

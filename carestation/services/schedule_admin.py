@@ -23,7 +23,7 @@ from carestation.domain.scheduling import (
 )
 from carestation.domain.values import Actor
 from carestation.domain.vocab import AppointmentStatus, AppointmentType, ExceptionKind
-from carestation.i18n import _, ngettext
+from carestation.i18n import _, current_language, ngettext
 from carestation.services import schedule_data as data
 from carestation.services.base import Service
 
@@ -144,7 +144,7 @@ class ScheduleAdminService(Service):
     @staticmethod
     def holidays(*, year: int) -> list[Holiday]:
         """Mainland China's statutory holidays and make-up working days, from python-holidays."""
-        cn = china_calendar(year)
+        cn = china_calendar(year, current_language())
         days = {d: Holiday(d, name, False) for d, name in cn.items() if d.year == year}
         for d in cn.weekend_workdays:
             if d.year == year:

@@ -231,7 +231,13 @@ def load_appointment(session: Session, appointment_id: int) -> Appointment | Non
 
 
 def in_window(lo: datetime, hi: datetime):  # type: ignore[no-untyped-def]
-    return and_(m.Appointment.starts_at < hi, m.Appointment.ends_at > lo)
+    """Appointments overlapping [lo, hi). The lower bound on starts_at (nothing lasts longer than
+    MAX_DURATION) lets the (…, starts_at) indexes skip all earlier history."""
+    return and_(
+        m.Appointment.starts_at < hi,
+        m.Appointment.starts_at > lo - MAX_DURATION,
+        m.Appointment.ends_at > lo,
+    )
 
 
 def may_see(actor: Actor, station_id: int, counsellor_id: int | None) -> bool:

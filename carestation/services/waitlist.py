@@ -158,7 +158,6 @@ class WaitlistService(Service):
             client_id=item.client_id,
             counsellor_id=slot.counsellor_id,
             room_id=slot.room_id,
-            override_reason=_("From the waitlist"),
         )
         return self._booking.book(actor=actor, draft=draft, waitlist_entry_id=entry_id).id
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -27,15 +30,26 @@ from carestation.ui.views.base import View
 
 
 def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[View]:
-    """The screens this actor's role may use, in navigation order."""
+    """The screens this actor's role may use, in navigation order. Modules load only when the
+    role needs them, so signing in stays quick."""
     views: list[View] = []
     if actor.can(Permission.VIEW_STATION_APPOINTMENTS):
+        from carestation.ui.views.calendar_view import StationCalendarView
         from carestation.ui.views.day_list import StationDayView
+        from carestation.ui.views.lectures_view import LecturesView
+        from carestation.ui.views.reminders_view import RemindersView
+        from carestation.ui.views.waitlist_view import WaitlistView
 
+        views.append(StationCalendarView(services, actor, prompter))
         views.append(StationDayView(services.appointments, services.admin, actor, prompter))
+        views.append(WaitlistView(services, actor, prompter))
+        views.append(LecturesView(services, actor, prompter))
+        views.append(RemindersView(services, actor, prompter))
     if actor.can(Permission.VIEW_OWN_APPOINTMENTS):
+        from carestation.ui.views.calendar_view import CounsellorCalendarView
         from carestation.ui.views.day_list import MyDayView
 
+        views.append(CounsellorCalendarView(services, actor, prompter))
         views.append(MyDayView(services.appointments, actor, prompter))
     if actor.can(Permission.VIEW_SUMMARY):
         from carestation.ui.views.summary_view import SummaryView
@@ -45,6 +59,10 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
         from carestation.ui.views.admin_stations import StationsView
 
         views.append(StationsView(services.admin, actor, prompter))
+    if actor.can(Permission.MANAGE_SCHEDULE):
+        from carestation.ui.views.schedule_settings_view import ScheduleSettingsView
+
+        views.append(ScheduleSettingsView(services, actor, prompter))
     if actor.can(Permission.MANAGE_USERS):
         from carestation.ui.views.admin_users import UsersView
 
@@ -83,6 +101,15 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1200, 760))
 
         self.views = build_views(services, actor, prompter)
+        for view in self.views:
+            opened = getattr(view, "appointment_opened", None)
+            if opened is not None:
+                opened.connect(self.open_appointment)
+            requested = getattr(view, "booking_requested", None)
+            if requested is not None:
+                requested.connect(
+                    lambda start, resource, v=view: self.book_from_calendar(v, start, resource)
+                )
         self._loaded: set[int] = set()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -145,6 +172,13 @@ class MainWindow(QMainWindow):
                 menu.addSeparator()
             else:
                 menu.addAction(action)
+        self.new_booking_action: QAction | None = None
+        if self._actor.can(Permission.BOOK_AT_STATION) or self._actor.can(Permission.BOOK_OWN):
+            self.new_booking_action = QAction(_("&New booking..."), self)
+            self.new_booking_action.setShortcut(QKeySequence.StandardKey.New)
+            self.new_booking_action.triggered.connect(lambda: self.new_booking())
+            menu.insertAction(self.lock_action, self.new_booking_action)
+            menu.insertSeparator(self.lock_action)
         go = self.menuBar().addMenu(_("&Go"))
         for i, view in enumerate(self.views):
             action = QAction(view.title(), self)
@@ -235,6 +269,59 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self.idle)
         super().closeEvent(event)
+
+    # --- booking ---------------------------------------------------------------------------
+    def new_booking(
+        self,
+        *,
+        station_id: int | None = None,
+        start: datetime | None = None,
+        counsellor_id: int | None = None,
+        room_id: int | None = None,
+    ) -> QDialog | None:
+        from carestation.ui.booking_dialog import BookingDialog
+
+        station = station_id or self._actor.station_id
+        if station is None:
+            self._prompter.error(self, _("New booking"), _("This account works at no station."))
+            return None
+        if counsellor_id is None and Permission.BOOK_AT_STATION not in self._actor.permissions:
+            counsellor_id = self._actor.user_id  # counsellors book for themselves
+        dialog = BookingDialog(
+            self._services,
+            self._actor,
+            self._prompter,
+            station_id=station,
+            start=start,
+            counsellor_id=counsellor_id,
+            room_id=room_id,
+            parent=self,
+        )
+        dialog.accepted.connect(self.refresh_current)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def book_from_calendar(self, view: View, start: datetime, resource: object) -> QDialog | None:
+        by_room = bool(getattr(view, "by_room", lambda: False)())
+        station_id = getattr(view, "station_id", lambda: None)()
+        return self.new_booking(
+            station_id=station_id,
+            start=start,
+            counsellor_id=None if by_room else resource,  # type: ignore[arg-type]
+            room_id=resource if by_room else None,  # type: ignore[arg-type]
+        )
+
+    def open_appointment(self, appointment_id: int) -> QDialog:
+        from carestation.ui.appointment_dialog import AppointmentDialog
+
+        dialog = AppointmentDialog(
+            self._services, self._actor, self._prompter, appointment_id, parent=self
+        )
+        dialog.changed.connect(lambda _id: self.refresh_current())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     # --- dialogs -------------------------------------------------------------------------
     def _change_password(self) -> None:

@@ -168,11 +168,19 @@ class FormDialog(QDialog):
         problems = self.problems()
         if problems:
             self.errors.show(problems)
+            self._fit()
             return
         saved = attempt(self, self._prompter, self.save, errors=self.errors)
         if saved is not None:
             self.saved = saved
             self.accept()
+        else:
+            self._fit()
+
+    def _fit(self) -> None:
+        """Grows the window for the messages just shown, so they never overlap the next field."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
 
 def open_dialog(dialog: QDialog, on_accepted: Callable[[], None]) -> None:

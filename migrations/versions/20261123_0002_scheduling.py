@@ -331,6 +331,11 @@ def upgrade() -> None:
             ["id"],
         )
 
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessment_appointment_id"), ["appointment_id"], unique=False
+        )
+
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_guards()
     else:
@@ -339,6 +344,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _drop_guards()
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_appointment_id"))
     with op.batch_alter_table("appointment", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_appointment_series_id_appointment_series"), type_="foreignkey"

@@ -17,6 +17,7 @@ from carestation.ui.main_window import MainWindow, nav_titles
 from carestation.ui.prompts import RecordingPrompter
 from carestation.ui.setup_dialog import SetupDialog
 from carestation.ui.sign_in_dialog import DemoAccountHint, SignInDialog
+from carestation.ui.views.base import View
 from tests.factories import PASSWORD, World, add_appointment, build_world
 from tests.ui.typing import type_text
 
@@ -164,10 +165,22 @@ def test_demo_accounts_are_listed_and_fill_the_form(
 
 # --- the main window per role ---------------------------------------------------------------
 EXPECTED_SCREENS = {
-    Role.STAFF: ["Today at the station"],
-    Role.COUNSELLOR: ["My day"],
+    Role.STAFF: [
+        "Calendar",
+        "Today at the station",
+        "Waitlist",
+        "Lectures",
+        "Reminders and printing",
+    ],
+    Role.COUNSELLOR: ["My calendar", "My day"],
     Role.MANAGER: ["Overview across stations"],
-    Role.ADMIN: ["Overview across stations", "Stations", "Users and roles", "Audit trail"],
+    Role.ADMIN: [
+        "Overview across stations",
+        "Stations",
+        "Schedule settings",
+        "Users and roles",
+        "Audit trail",
+    ],
 }
 
 
@@ -184,8 +197,17 @@ def test_each_role_sees_exactly_its_screens(
     assert window.windowTitle() == "CareStation · 暨阳"
 
 
+def _day_view(window: MainWindow) -> View:
+    """The day list, shown (as a user would navigate to it), so it has loaded."""
+    index = next(
+        i for i, v in enumerate(window.views) if v.TITLE in ("Today at the station", "My day")
+    )
+    window.nav.setCurrentRow(index)
+    return window.views[index]
+
+
 def _staff_table(window: MainWindow) -> QTableView:
-    table = window.views[0].findChild(QTableView, "appointments_table")
+    table = _day_view(window).findChild(QTableView, "appointments_table")
     assert table is not None
     return table
 
@@ -200,7 +222,7 @@ def test_staff_day_list_shows_the_days_appointments(
         datetime(2026, 11, 23, 1, 50, tzinfo=UTC),
     )
     window = _window(qtbot, sqlite_services, world, Role.STAFF, settings)
-    view = window.views[0]
+    view = _day_view(window)
     view.date_edit.setDate(view.date_edit.date().fromString("2026-11-23", "yyyy-MM-dd"))  # type: ignore[attr-defined]
     model = _staff_table(window).model()
     assert model.rowCount() == 1
@@ -219,7 +241,7 @@ def test_day_list_opens_in_time_order(
             datetime(2026, 11, 23, hour, 50, tzinfo=UTC),
         )
     window = _window(qtbot, sqlite_services, world, Role.STAFF, settings)
-    view = window.views[0]
+    view = _day_view(window)
     view.date_edit.setDate(view.date_edit.date().fromString("2026-11-23", "yyyy-MM-dd"))  # type: ignore[attr-defined]
     model = _staff_table(window).model()
     assert [model.index(r, 0).data() for r in range(3)] == [
@@ -239,7 +261,7 @@ def test_lock_hides_everything_and_unlock_needs_the_password(
         datetime(2026, 11, 23, 1, 50, tzinfo=UTC),
     )
     window = _window(qtbot, sqlite_services, world, Role.STAFF, settings)
-    view = window.views[0]
+    view = _day_view(window)
     view.date_edit.setDate(view.date_edit.date().fromString("2026-11-23", "yyyy-MM-dd"))  # type: ignore[attr-defined]
     assert _staff_table(window).model().rowCount() == 1
     window.lock()
@@ -308,3 +330,30 @@ def test_day_list_columns(
     assert [
         model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())
     ] == headers
+
+
+def test_calendar_opens_the_booking_and_appointment_dialogs(
+    qtbot: QtBot, sqlite_services: Services, world: World, settings: Settings
+) -> None:
+    from carestation.ui.appointment_dialog import AppointmentDialog
+    from carestation.ui.booking_dialog import BookingDialog
+
+    appointment = add_appointment(
+        sqlite_services,
+        world,
+        datetime(2026, 11, 24, 1, 0, tzinfo=UTC),
+        datetime(2026, 11, 24, 1, 50, tzinfo=UTC),
+    )
+    window = _window(qtbot, sqlite_services, world, Role.STAFF, settings)
+    calendar = window.views[0]
+    calendar.appointment_opened.emit(appointment)  # type: ignore[attr-defined]
+    dialog = window.findChild(AppointmentDialog)
+    assert dialog is not None
+    dialog.close()
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    calendar.booking_requested.emit(start, world.counsellor.user_id)  # type: ignore[attr-defined]
+    booking = window.findChild(BookingDialog)
+    assert booking is not None
+    booking.close()
+    assert window.new_booking_action is not None
+    assert window.new_booking_action.shortcut().toString() == "Ctrl+N"

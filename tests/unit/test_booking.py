@@ -253,6 +253,21 @@ def test_move_keeps_history_and_checks_clashes(services: Services, world: World)
     assert services.schedule.get(actor=world.staff, appointment_id=second.id).starts_at == at(30, 9)
 
 
+def test_moving_within_the_week_does_not_recount_the_weekly_cap(
+    services: Services, world: World
+) -> None:
+    first = services.booking.book(actor=world.staff, draft=counselling(world, at(24, 9)))
+    services.booking.book(
+        actor=world.staff, draft=counselling(world, at(26, 9), override_reason="情绪波动较大")
+    )
+    moved = services.booking.move(actor=world.staff, appointment_id=first.id, starts_at=at(25, 14))
+    assert moved.starts_at == at(25, 14)
+    # Into a week that has room: fine. Back into a full week: the cap applies again.
+    services.booking.move(actor=world.staff, appointment_id=first.id, starts_at=at(30, 9))
+    with pytest.raises(BookingRefused, match="limit is 1"):
+        services.booking.move(actor=world.staff, appointment_id=first.id, starts_at=at(25, 14))
+
+
 def test_cancel_marks_late_and_frees_the_slot(services: Services, world: World) -> None:
     soon = services.booking.book(actor=world.staff, draft=counselling(world, at(24, 9)))
     cancelled = services.booking.cancel(
