@@ -1183,11 +1183,13 @@ class _Generator:
         chosen = rng.sample(range(1, self.n_clients + 1), min(wanted, self.n_clients))
         opened = lecture["created_at"]
         for place, client in enumerate(sorted(chosen)):
-            registered_at = max(opened, self.client_created[client]) + timedelta(
-                hours=rng.randint(1, 96)
-            )
-            if registered_at >= lecture["starts_at"] or registered_at >= self.now:
+            # Somewhere between the lecture being announced (or the client registering with the
+            # station) and the earlier of its start and now.
+            earliest = max(opened, self.client_created[client])
+            latest = min(lecture["starts_at"], self.now)
+            if latest <= earliest:
                 continue
+            registered_at = earliest + (latest - earliest) * rng.random()
             waiting = place >= capacity
             self.writer.add(
                 "lecture_registration",

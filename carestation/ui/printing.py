@@ -273,7 +273,7 @@ def day_sheet(
             n=len(cancelled)
         )
     blocks: list[Block] = [
-        f"<h1>{_e(_('Day sheet'))}</h1>",
+        "<h1>" + _e(_("Day sheet")) + "</h1>",
         f'<p class="sub"><b>{_e(heading)}</b></p>',
         f'<p class="sub">{_e(long_date(day))}</p>',
         _note(
@@ -288,9 +288,9 @@ def day_sheet(
         rows = tuple((*cells(a), _e(_place(a)), _e(a.status.title)) for a in active)
         blocks.append(Table(headers, rows))
     else:
-        blocks.append(f"<p>{_e(_('Nothing is booked on this day.'))}</p>")
+        blocks.append("<p>" + _e(_("Nothing is booked on this day.")) + "</p>")
     if cancelled:
-        blocks.append(f"<h2>{_e(_('Cancelled'))}</h2>")
+        blocks.append("<h2>" + _e(_("Cancelled")) + "</h2>")
         reason = (_("Reason"), headers[4][1] + headers[5][1])
         rows = tuple(
             (*cells(a), _e(a.cancel_reason.title if a.cancel_reason else a.status.title))
@@ -359,7 +359,7 @@ def appointment_slip(
         [
             f"<h1>{_e(station.name)}</h1>",
             f"<p>{_e(contact)}</p>" if contact else "",
-            f'<p class="slip">{_e(_("Appointment slip"))}</p>',
+            '<p class="slip">' + _e(_("Appointment slip")) + "</p>",
             f'<table width="100%" cellspacing="0" cellpadding="4">{table_rows}</table>',
             f'<p class="how">{_e(how)}</p>',
             f"<p>{_e(hotline)}</p>",
@@ -406,7 +406,7 @@ def reminder_list(
         for r in sorted(rows, key=lambda r: r.starts_at)
     )
     blocks: tuple[Block, ...] = (
-        f"<h1>{_e(_('Reminder calls'))}</h1>",
+        "<h1>" + _e(_("Reminder calls")) + "</h1>",
         f'<p class="sub"><b>{_e(station_name)}</b></p>',
         '<p class="sub">{}</p>'.format(_e(_("Appointments on {day}").format(day=long_date(day)))),
         _note(
@@ -417,7 +417,7 @@ def reminder_list(
         ),
         Table(headers, cells)
         if cells
-        else f"<p>{_e(_('No one to call: nothing is booked on this day.'))}</p>",
+        else "<p>" + _e(_("No one to call: nothing is booked on this day.")) + "</p>",
     )
     return Printable(blocks, footer=_printed(printed_at, printed_by))
 

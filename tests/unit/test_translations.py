@@ -125,3 +125,23 @@ def test_translated_strings_are_literals_with_named_placeholders() -> None:
 def test_language_switch(language: str, expected: str) -> None:
     set_language(language)
     assert _("The user name or password is not right. Please try again.") == expected
+
+
+def test_no_literal_translation_inside_an_f_string() -> None:
+    """Babel cannot extract from inside f-strings: such a string would never be translated."""
+    problems = []
+    for path in sorted((ROOT / "carestation").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                literal = (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in KEYWORDS
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                )
+                if literal:
+                    problems.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not problems, "move these _() calls out of their f-strings:\n" + "\n".join(problems)
