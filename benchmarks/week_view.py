@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import statistics
 import sys
@@ -34,15 +33,6 @@ from carestation.ui.fonts import apply_app_font
 
 T = TypeVar("T")
 TARGET_MS = 100.0
-
-
-def _guard_none_refcount() -> None:
-    """PySide6 6.12.0 on CPython 3.11 drops a reference to None on every call of a void C++
-    method (about 1,100 per painted busy week), so a process aborts with "deallocating None"
-    after some 30,000 calls. CPython 3.12 made None immortal; do the same here so the runs
-    can finish. The app itself needs a real fix (see the report)."""
-    if sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
 
 
 def _busiest_week(engine: Engine) -> tuple[int, date, int]:
@@ -196,8 +186,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1600)
     parser.add_argument("--height", type=int, default=1000)
     args = parser.parse_args(argv)
-    _guard_none_refcount()
-
     engine = _database(args)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(m.Appointment)).scalar_one()
