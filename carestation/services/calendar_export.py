@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from icalendar import Calendar, Event
-
 from carestation.db import models as m
 from carestation.domain.booking import Appointment
 from carestation.domain.errors import NotFound, ValidationError
@@ -87,6 +85,9 @@ class CalendarExport(Service):
         appointments = self._appointments(
             counsellor_id, first_day, last_day, None if own else actor.station_ids
         )
+        # Imported here: the library costs ~0.1 s, and only an export needs it.
+        from icalendar import Calendar, Event
+
         calendar = Calendar()
         calendar.add("prodid", PRODID)
         calendar.add("version", "2.0")
