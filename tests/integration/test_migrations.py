@@ -17,6 +17,15 @@ def test_single_head() -> None:
     assert len(heads) == 1
 
 
+def test_the_quick_revision_reader_agrees_with_alembic() -> None:
+    """open_database reads revision ids from the files itself (Alembic is slow to import)."""
+    from carestation.db.migrate import _known_revisions
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == script.get_current_head()
+    assert _known_revisions() == {rev.revision for rev in script.walk_revisions()}
+
+
 def test_upgrade_from_empty_then_down_and_up_again(db_url: str) -> None:
     engine = make_engine(db_url)
     try:

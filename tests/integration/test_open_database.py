@@ -126,3 +126,30 @@ def test_backup_uses_the_online_api_and_keeps_committed_rows(tmp_path: Path) -> 
     )
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     check.close()
+
+
+def test_an_older_sqlite_database_is_backed_up_then_upgraded(tmp_path: Path) -> None:
+    from carestation.db.migrate import downgrade, head_revision
+
+    path = tmp_path / "station.db"
+    engine, _ = open_database(f"sqlite:///{path}")
+    downgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO carestation_meta (key, value) VALUES ('probe', 'kept')"))
+    engine.dispose()
+    engine, result = open_database(f"sqlite:///{path}")
+    engine.dispose()
+    assert result.state_before is SchemaState.BEHIND
+    assert result.revision_before == "0001"
+    assert result.backup is not None
+    assert result.backup.name.startswith("station.")
+    assert "before-migrate-0001" in result.backup.name
+    check = sqlite3.connect(result.backup)
+    assert check.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert check.execute("SELECT value FROM carestation_meta WHERE key='probe'").fetchone() == (
+        "kept",
+    )
+    check.close()
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT version_num FROM alembic_version").fetchone() == (head_revision(),)
+    check.close()
