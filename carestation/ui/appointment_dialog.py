@@ -203,8 +203,8 @@ class _ChangeDialog(QDialog):
     def refused(self, refusal: BookingRefused) -> None:
         self.show_problems(refusal.problems)
 
-    def on_ok(self) -> None:
-        raise NotImplementedError
+    # Each dialog defines on_ok: it calls its service through run() above.
+    on_ok: Callable[[], None]
 
 
 class MoveDialog(_ChangeDialog):
