@@ -36,10 +36,15 @@ from carestation.domain.vocab import (
     CaseOutcome,
     CaseStatus,
     ChangeKind,
+    ConsentPurpose,
     CounsellorKind,
+    DisclosureBasis,
     ExceptionKind,
+    FlagSource,
     Gender,
     Modality,
+    NoteStatus,
+    NoteTemplate,
     PodProgramme,
     RegistrationStatus,
     RiskLevel,
@@ -90,6 +95,13 @@ class Station(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Confidential records (revision 0003)
+    # The expert who may read this station's counsellors' notes and co-signs by default.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # How long notes are kept after their case closes; then they are purged.
+    retention_months: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
+    # The station's crisis plan, one step per line; empty means the standard checklist.
+    crisis_plan: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     hours: Mapped[list[StationHours]] = relationship(
         back_populates="station", cascade="all, delete-orphan", order_by="StationHours.weekday"
@@ -212,6 +224,40 @@ class Client(Base):
     home_station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Revision 0003
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Set when the person's identity was erased on request; the de-identified rest stays.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClientKey(Base):
+    """A client's data key, only ever stored wrapped by the key-encryption key (which is never in
+    the database). Deleting the row makes everything encrypted under it unreadable for good,
+    in old backups too."""
+
+    __tablename__ = "client_key"
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Consent(Base):
+    """A separate, explicit consent for one purpose (PIPL art. 29), and its withdrawal."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index(None, "client_id", "purpose"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    purpose: Mapped[ConsentPurpose] = mapped_column(EnumText(ConsentPurpose))
+    wording_version: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Case(Base):
@@ -227,6 +273,12 @@ class Case(Base):
     outcome: Mapped[CaseOutcome | None] = mapped_column(EnumText(CaseOutcome))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Revision 0003
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The closing summary is confidential: encrypted under the client's data key.
+    summary_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     topics: Mapped[list[CaseTopic]] = relationship(cascade="all, delete-orphan")
 
@@ -401,16 +453,90 @@ class SessionNote(Base):
     """A counsellor's note on one appointment; the body is ciphertext, never plain text."""
 
     __tablename__ = "session_note"
+    __table_args__ = (UniqueConstraint("appointment_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    template: Mapped[str] = mapped_column(String(16))
+    template: Mapped[NoteTemplate] = mapped_column(EnumText(NoteTemplate))
     body_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_version: Mapped[int] = mapped_column(Integer)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Revision 0003
+    status: Mapped[NoteStatus] = mapped_column(
+        EnumText(NoteStatus), default=NoteStatus.DRAFT, server_default="draft"
+    )
+    # The expert who must co-sign a regulator's or mentor's note before it is final.
+    cosigner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    cosigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class NoteAddendum(Base):
+    """A dated addition to a signed note; the note itself never changes after signing."""
+
+    __tablename__ = "note_addendum"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("session_note.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer)
+
+
+class CrisisFlag(Base):
+    """A client (or case) marked at risk; cleared only with the actions taken recorded."""
+
+    __tablename__ = "crisis_flag"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("care_case.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    source: Mapped[FlagSource] = mapped_column(EnumText(FlagSource))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Why, in the counsellor's words: encrypted under the client's data key.
+    reason_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What was done, in words: encrypted like the reason.
+    actions_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CrisisFollowUp(Base):
+    """A scheduled check after a flag is raised (by default at 24 h, 72 h and 7 days)."""
+
+    __tablename__ = "crisis_followup"
+    __table_args__ = (Index(None, "done_at", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("crisis_flag.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class Disclosure(Base):
+    """A release of a client's information outside the station: to whom, what, why (encrypted),
+    and on what basis."""
+
+    __tablename__ = "disclosure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    disclosed_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    basis: Mapped[DisclosureBasis] = mapped_column(EnumText(DisclosureBasis))
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent.id"))
+    detail_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer)
 
 
 class Assessment(Base):
@@ -448,3 +574,17 @@ class AuditEvent(Base):
     object_ref: Mapped[str] = mapped_column(String(64), default="")
     result: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Tamper evidence (revision 0003): position in the chain, and an HMAC-SHA256 over this entry
+    # and the previous entry's MAC, keyed by a secret that is not in the database.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    mac: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class AuditChain(Base):
+    """The head of the audit chain: the last sequence number and MAC. A single row, locked by
+    every transaction that appends, so the chain has one order across all station PCs."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[str] = mapped_column(String(64))

@@ -54,3 +54,7 @@ class NotACareStationDatabase(DatabaseProblem):
 
 class SchemaTooNew(DatabaseProblem):
     pass
+
+
+class KeyUnavailable(CareStationError):
+    """Protected data cannot be opened or written: the key-encryption key is not unlocked."""

@@ -46,6 +46,19 @@ class Permission(StrEnum):
     MANAGE_SCHEDULE = "manage_schedule"
     # Leave, training days and extra hours (staff for their stations; counsellors their own).
     RECORD_ABSENCE = "record_absence"
+    # Confidential records (issue 4). Who may read a particular note or case is decided in the
+    # services from the relationship (author, the station's supervisor, the named co-signer);
+    # these permissions say only who may take part at all.
+    # Open and close cases, write and sign notes, raise and clear crisis flags, record disclosures.
+    KEEP_CASE_RECORDS = "keep_case_records"
+    # Take and withdraw a client's consents, and print the consent form for signature.
+    RECORD_CONSENT = "record_consent"
+    # Correct a client's registered details.
+    CORRECT_CLIENTS = "correct_clients"
+    # The person's rights: export everything held about a client, erase it on request.
+    HANDLE_DATA_REQUESTS = "handle_data_requests"
+    # Set up, back up and restore the key that protects notes; purge expired records.
+    MANAGE_KEYS = "manage_keys"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -55,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BOOK_AT_STATION,
             Permission.REGISTER_CLIENTS,
             Permission.RECORD_ABSENCE,
+            Permission.RECORD_CONSENT,
+            Permission.CORRECT_CLIENTS,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -63,6 +78,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BOOK_OWN,
             Permission.REGISTER_CLIENTS,
             Permission.RECORD_ABSENCE,
+            Permission.KEEP_CASE_RECORDS,
+            Permission.RECORD_CONSENT,
+            Permission.CORRECT_CLIENTS,
         }
     ),
     Role.MANAGER: frozenset({Permission.VIEW_SUMMARY}),
@@ -75,6 +93,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.CONFIGURE_THIS_PC,
             Permission.MANAGE_SCHEDULE,
+            Permission.HANDLE_DATA_REQUESTS,
+            Permission.MANAGE_KEYS,
         }
     ),
 }

@@ -130,6 +130,45 @@ class ChangeKind(_Titled):
     STATUS = "status"
 
 
+class NoteTemplate(_Titled):
+    SOAP = "soap"
+    DAP = "dap"
+    FREE = "free"
+
+
+class NoteStatus(_Titled):
+    DRAFT = "draft"
+    AWAITING_COSIGN = "awaiting_cosign"
+    FINAL = "final"
+
+
+class ConsentPurpose(_Titled):
+    COUNSELLING = "counselling"
+    ASSESSMENT = "assessment"
+    REPORT_PRINTING = "report_printing"
+
+
+class FlagSource(_Titled):
+    COUNSELLOR = "counsellor"
+    ASSESSMENT = "assessment"
+
+
+class CrisisAction(_Titled):
+    STAYED_WITH_PERSON = "stayed_with_person"
+    CONTACTED_EXPERT = "contacted_expert"
+    CALLED_EMERGENCY = "called_emergency"
+    CALLED_HOTLINE = "called_hotline"
+    INFORMED_CONTACT = "informed_contact"
+    SAFETY_PLAN = "safety_plan"
+
+
+class DisclosureBasis(_Titled):
+    CLIENT_REQUEST = "client_request"
+    CONSENT = "consent"
+    VITAL_INTEREST = "vital_interest"
+    LEGAL_DUTY = "legal_duty"
+
+
 # Keyed by (enum class, value): members of different enums with the same value (BOOKED,
 # CANCELLED, OTHER ...) are equal as strings and would collide as plain dictionary keys.
 _PAIRS: tuple[tuple[StrEnum, str], ...] = (
@@ -197,6 +236,27 @@ _PAIRS: tuple[tuple[StrEnum, str], ...] = (
     (ChangeKind.MOVED, N_("Moved")),
     (ChangeKind.CANCELLED, N_("Cancelled")),
     (ChangeKind.STATUS, N_("Status changed")),
+    (NoteTemplate.SOAP, N_("SOAP (subjective, objective, assessment, plan)")),
+    (NoteTemplate.DAP, N_("DAP (data, assessment, plan)")),
+    (NoteTemplate.FREE, N_("Free text")),
+    (NoteStatus.DRAFT, N_("Draft")),
+    (NoteStatus.AWAITING_COSIGN, N_("Awaiting co-signature")),
+    (NoteStatus.FINAL, N_("Signed")),
+    (ConsentPurpose.COUNSELLING, N_("Counselling")),
+    (ConsentPurpose.ASSESSMENT, N_("Questionnaires and assessments")),
+    (ConsentPurpose.REPORT_PRINTING, N_("Printing a personal report")),
+    (FlagSource.COUNSELLOR, N_("Raised by a counsellor")),
+    (FlagSource.ASSESSMENT, N_("Raised by an assessment result")),
+    (CrisisAction.STAYED_WITH_PERSON, N_("Stayed with the person")),
+    (CrisisAction.CONTACTED_EXPERT, N_("Contacted the on-duty expert")),
+    (CrisisAction.CALLED_EMERGENCY, N_("Called emergency services (120 / 110)")),
+    (CrisisAction.CALLED_HOTLINE, N_("Called the 12351 union hotline")),
+    (CrisisAction.INFORMED_CONTACT, N_("Informed an emergency contact")),
+    (CrisisAction.SAFETY_PLAN, N_("Made a safety plan with the person")),
+    (DisclosureBasis.CLIENT_REQUEST, N_("At the client's own request")),
+    (DisclosureBasis.CONSENT, N_("With the client's written consent")),
+    (DisclosureBasis.VITAL_INTEREST, N_("To protect life or health in an emergency")),
+    (DisclosureBasis.LEGAL_DUTY, N_("Required by law")),
 )
 _TITLES: dict[tuple[type, str], str] = {
     (type(member), member.value): title for member, title in _PAIRS

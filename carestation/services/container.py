@@ -14,6 +14,7 @@ from carestation.services.booking import BookingService
 from carestation.services.calendar_export import CalendarExport
 from carestation.services.clients import ClientService
 from carestation.services.clock import Clock, SystemClock
+from carestation.services.keys import KeyVault
 from carestation.services.lectures import LectureService
 from carestation.services.print_log import PrintLog
 from carestation.services.schedule_admin import ScheduleAdminService
@@ -26,6 +27,7 @@ from carestation.services.waitlist import WaitlistService
 @dataclass(frozen=True)
 class Services:
     db: Database
+    vault: KeyVault
     audit: AuditLog
     audit_queries: AuditQueries
     auth: AuthService
@@ -43,12 +45,21 @@ class Services:
     print_log: PrintLog
 
 
-def build_services(db: Database, clock: Clock | None = None) -> Services:
+def build_services(
+    db: Database, clock: Clock | None = None, *, vault: KeyVault | None = None
+) -> Services:
+    """`vault`: the app passes one over the OS keyring (or a passphrase). Without one, a key is
+    made on first use and held only in memory: for tests and benchmarks, never for real data."""
+    from carestation.security.secret_store import MemorySecretStore
+
     clock = clock or SystemClock()
-    audit = AuditLog(db, clock)
+    if vault is None:
+        vault = KeyVault(db, MemorySecretStore(), clock=clock, auto_create=True)
+    audit = AuditLog(db, clock, vault)
     booking = BookingService(db, audit, clock)
     return Services(
         db=db,
+        vault=vault,
         audit=audit,
         audit_queries=AuditQueries(db, audit, clock),
         auth=AuthService(db, audit, clock),
