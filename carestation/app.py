@@ -23,8 +23,11 @@ from carestation.db.engine import Database
 from carestation.db.migrate import open_database
 from carestation.domain.errors import CareStationError
 from carestation.domain.roles import Role
+from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, set_language, system_language
+from carestation.security import secret_store
 from carestation.services.container import Services, build_services
+from carestation.services.keys import KeyVault
 from carestation.settings import Settings, data_dir, default_database_url
 from carestation.ui.fonts import apply_app_font
 from carestation.ui.main_window import MainWindow
@@ -133,11 +136,59 @@ class AppController(QObject):
             dialog = SetupDialog(self.services.setup, self.prompter)
             if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
                 return False
-            station, _actor = dialog.result_value
+            station, actor = dialog.result_value
             self.settings.set("station_id", station.id)
             self.settings.save()
+            self._show_recovery_code(actor)
+        elif not self.unlock_keys():
+            return False
+        self.purge_expired()
         self.show_sign_in()
         return True
+
+    def purge_expired(self) -> None:
+        """Confidential texts past their station's retention period are deleted at start-up (and
+        by `carestation purge`). The log gets counts only; the audit trail one entry."""
+        import logging
+
+        try:
+            retention = self.services.retention
+            if retention.preview().purged:
+                retention.purge_expired()
+        except CareStationError as exc:
+            logging.getLogger("carestation.retention").warning("purge at start-up failed: %s", exc)
+
+    def unlock_keys(self) -> bool:
+        """Before anyone signs in: the key that protects confidential records must be open.
+        From this PC's key store when it is there; otherwise the passphrase or the recovery
+        code; on a database from an older version, set up now."""
+        from carestation.services.keys import KeyState
+        from carestation.ui.key_dialogs import KeySetupDialog, UnlockDialog
+
+        vault = self.services.vault
+        state = vault.state()
+        if state is KeyState.UNLOCKED or (state is KeyState.LOCKED and vault.try_unlock()):
+            return True
+        if state is KeyState.NOT_SET_UP:
+            setup = KeySetupDialog(vault, self.prompter)
+            if setup.exec() != QDialog.DialogCode.Accepted:
+                return False
+            self._show_recovery_code(None)
+            return True
+        unlock = UnlockDialog(vault, self.prompter)
+        if unlock.exec() != QDialog.DialogCode.Accepted:
+            return False
+        self.services.audit.record_now(actor=None, action="unlock_keys", username="")
+        return True
+
+    def _show_recovery_code(self, actor: Actor | None) -> None:
+        from carestation.ui.key_dialogs import RecoveryCodeDialog
+
+        vault = self.services.vault
+        RecoveryCodeDialog(vault.recovery_code()).exec()
+        with self.services.db.write() as session:
+            vault.note_code_shown(session)
+            self.services.audit.record(session, actor=actor, action="show_recovery_code")
 
     def show_sign_in(self) -> None:
         station_id, station_name = self._station()
@@ -171,6 +222,9 @@ class AppController(QObject):
 
 
 def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
+    from carestation import logs
+
+    logs.configure(logs.log_file_path())
     settings = Settings()
     set_language(lang or settings.get("language") or system_language())
     app = _make_app()
@@ -192,7 +246,8 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
         return 1
     if result.backup is not None:
         print(f"carestation: backup before migration: {result.backup}", file=sys.stderr)
-    services = build_services(Database(engine))
+    db = Database(engine)
+    services = build_services(db, vault=KeyVault(db, secret_store.open_os_store()))
     controller = AppController(app, services, settings, prompter, demo_accounts)
     if not controller.start():
         engine.dispose()
@@ -219,7 +274,19 @@ def selfcheck(db_url: str | None) -> int:
         generate_demo(engine, stations=3, clients=150, months=3, seed=7)
     else:
         engine, _r = open_database(db_url)
-    services = build_services(Database(engine))
+    db = Database(engine)
+    vault = KeyVault(db, secret_store.open_os_store())
+    if not vault.try_unlock():
+        engine.dispose()
+        if tmp is not None:
+            tmp.cleanup()
+        print(
+            "selfcheck: FAILED the protection key of this database is not in this PC's key "
+            "store; start the app once to unlock it",
+            file=sys.stderr,
+        )
+        return 1
+    services = build_services(db, vault=vault)
     failures: list[str] = []
     try:
         for role in Role:

@@ -52,6 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the main window offscreen for every role and render every view once",
     )
     _common_db(check, required=False)
+
+    audit = sub.add_parser("audit", help="work with the tamper-evident audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser(
+        "verify",
+        help="check every entry's MAC and the chain; report the first broken entry",
+    )
+    _common_db(verify, required=True)
+
+    purge = sub.add_parser(
+        "purge",
+        help="delete confidential texts whose retention period has ended (counts are printed, "
+        "never content)",
+    )
+    _common_db(purge, required=True)
+    purge.add_argument(
+        "--dry-run", action="store_true", help="only count what would be purged; change nothing"
+    )
     return parser
 
 
@@ -73,6 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "migrate":
             return _migrate(args)
+        if args.command == "purge":
+            from carestation import logs
+
+            logs.configure(None)
+            return _purge(args)
+        if args.command == "audit":
+            return _audit_verify(args)
         if args.command == "selfcheck":
             from carestation.app import selfcheck
 
@@ -85,6 +110,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def open_vault(db):  # type: ignore[no-untyped-def]
+    """The database's key for a command: from this PC's keyring, else typed at the terminal
+    (the passphrase, or the recovery code). Never from an argument or the environment, which
+    would leave it in the shell history or the process list."""
+    import getpass
+
+    from carestation.security.secret_store import open_os_store
+    from carestation.services.keys import KeyState, KeyVault
+
+    vault = KeyVault(db, open_os_store())
+    if vault.state() is KeyState.NOT_SET_UP:
+        raise CareStationError(
+            "This database has no protection key yet; start the app once to set it up."
+        )
+    if vault.try_unlock():
+        return vault
+    if not sys.stdin.isatty():
+        raise CareStationError(
+            "The protection key is not in this PC's key store. Run the command at a terminal "
+            "to type the passphrase or the recovery code."
+        )
+    if vault.has_passphrase():
+        vault.unlock_with_passphrase(getpass.getpass("Passphrase: "))
+    else:
+        vault.unlock_with_recovery_code(getpass.getpass("Recovery code: "), remember=False)
+    return vault
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from carestation.db.engine import Database
+    from carestation.db.migrate import open_database
+    from carestation.services.audit import AuditLog
+
+    engine, _result = open_database(args.db)
+    try:
+        db = Database(engine)
+        result = AuditLog(db, vault=open_vault(db)).verify()
+    finally:
+        engine.dispose()
+    if result.ok:
+        print(f"Audit trail intact: {result.checked:,} entries checked.")
+        return 0
+    where = f"entry id {result.broken_id}" if result.broken_id is not None else "the chain head"
+    print(
+        f"Audit trail BROKEN at {where} (position {result.broken_seq}): {result.reason}. "
+        f"{result.checked:,} entries before it are intact.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from carestation.db.engine import Database
+    from carestation.db.migrate import open_database
+    from carestation.services.container import build_services
+
+    engine, _result = open_database(args.db)
+    try:
+        db = Database(engine)
+        services = build_services(db, vault=open_vault(db))
+        retention = services.retention
+        report = retention.preview() if args.dry_run else retention.purge_expired()
+    finally:
+        engine.dispose()
+    verb = "Would purge" if args.dry_run else "Purged"
+    for s in report.stations:
+        print(
+            f"{s.station_name}: cases closed before {s.cutoff:%Y-%m-%d} "
+            f"({s.retention_months} months): {s.cases} cases, {s.notes} notes, "
+            f"{s.addenda} addenda, {s.case_summaries} case summaries, "
+            f"{s.crisis_texts} crisis texts, {s.follow_up_notes} follow-up notes"
+        )
+    print(f"{verb} {report.purged} confidential texts in all.")
+    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -36,6 +36,15 @@ def _isolated_environment(
 
 
 @pytest.fixture(autouse=True)
+def _no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the machine's keychain: the 'OS key store' is a fresh in-memory one."""
+    from carestation.security import secret_store
+
+    store = secret_store.MemorySecretStore()
+    monkeypatch.setattr(secret_store, "open_os_store", lambda: store)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at production strength costs ~0.1 s a hash; tests hash hundreds of times."""
     from argon2 import PasswordHasher

@@ -16,7 +16,13 @@ from carestation.domain.values import (
     StationInput,
     UserInput,
 )
-from carestation.domain.vocab import AppointmentStatus, AppointmentType, CounsellorKind, RoomKind
+from carestation.domain.vocab import (
+    AppointmentStatus,
+    AppointmentType,
+    ConsentPurpose,
+    CounsellorKind,
+    RoomKind,
+)
 from carestation.services.container import Services
 
 PASSWORD = "correct horse battery"
@@ -180,3 +186,48 @@ def add_room(
             station_id=station_id or world.station_id, name=name, kind=kind, capacity=capacity
         ),
     ).id
+
+
+def add_counsellor(
+    services: Services,
+    world: World,
+    username: str,
+    display_name: str,
+    kind: CounsellorKind,
+    station_ids: set[int] | None = None,
+) -> Actor:
+    """Another counsellor (signed in at the world's main station)."""
+    services.admin.create_user(
+        actor=world.admin,
+        data=UserInput(
+            username=username,
+            display_name=display_name,
+            roles=frozenset({Role.COUNSELLOR}),
+            station_ids=frozenset(station_ids or {world.station_id}),
+            counsellor=CounsellorProfile(kind=kind),
+        ),
+        password=PASSWORD,
+    )
+    return services.auth.sign_in(username=username, password=PASSWORD, station_id=world.station_id)
+
+
+def give_consent(
+    services: Services,
+    world: World,
+    purpose: ConsentPurpose = ConsentPurpose.COUNSELLING,
+    client_id: int | None = None,
+) -> int:
+    """A consent row as the consent service would write it (given on 2026-11-01, in force)."""
+    with services.db.write() as session:
+        row = m.Consent(
+            client_id=client_id or world.client_id,
+            purpose=purpose,
+            wording_version="1",
+            language="zh_CN",
+            station_id=world.station_id,
+            given_at=datetime(2026, 11, 1, tzinfo=UTC),
+            taken_by=world.staff.user_id,
+        )
+        session.add(row)
+        session.flush()
+        return row.id

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +15,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 
 from carestation.assessments import load_instrument, score
 from carestation.db.engine import Database
-from carestation.db.models import Base, Client, Station, UserAccount
+from carestation.db.models import Base, Client, Meta, Station, UserAccount
 from carestation.domain.client_code import new_client_code
 from carestation.domain.errors import Conflict
 from carestation.domain.roles import Role
@@ -33,6 +35,7 @@ from carestation.domain.vocab import (
     WaitlistStatus,
 )
 from carestation.i18n import _
+from carestation.security.keys import check_value
 
 __all__ = ["DemoAccount", "DemoSummary", "generate_demo"]
 
@@ -77,6 +80,7 @@ TABLE_ORDER = (
     "assessment",
 )
 _TABLES_WITH_ID = (
+    "session_note",
     "station",
     "station_hours",
     "room",
@@ -262,6 +266,9 @@ class DemoSummary:
     lecture_registrations: int
     waitlist_entries: int
     accounts: tuple[DemoAccount, ...]
+    consents: int = 0
+    client_keys: int = 0
+    notes: int = 0
 
     def table_counts(self) -> dict[str, int]:
         """Rows written per table, keyed by table name, in foreign-key order."""
@@ -281,6 +288,9 @@ class DemoSummary:
             "lecture_registration": self.lecture_registrations,
             "waitlist_entry": self.waitlist_entries,
             "assessment": self.assessments,
+            "consent": self.consents,
+            "client_key": self.client_keys,
+            "session_note": self.notes,
         }
 
     @property
@@ -328,11 +338,159 @@ def generate_demo(
             progress=progress,
         )
         summary = generator.run()
+        consents, client_keys, notes = _records_set_up(conn, seed)
+        summary = replace(summary, consents=consents, client_keys=client_keys, notes=notes)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
     if progress is not None:
         progress("done", 1.0)
     return summary
+
+
+DEMO_CONSENT_VERSION = "2026-11"
+
+
+def _records_set_up(conn: Connection, seed: int) -> tuple[int, int, int]:
+    """What confidential records need in a demo: the protection key (kept in the database in the
+    clear, which only a demo may do: its people are invented), a supervisor per station (an
+    expert who works there), and the consents of everyone who was counselled or assessed."""
+    kek = hashlib.sha256(f"carestation demo key {seed}".encode()).digest()
+    conn.execute(
+        insert(Meta.__table__),
+        [
+            {"key": "kek_check", "value": check_value(kek)},
+            {"key": "demo_kek", "value": base64.b64encode(kek).decode()},
+        ],
+    )
+    conn.execute(
+        text(
+            "UPDATE station SET supervisor_id = (SELECT MIN(p.user_id) FROM counsellor_profile p "
+            "JOIN counsellor_hours h ON h.counsellor_id = p.user_id "
+            "WHERE p.kind = 'expert' AND h.station_id = station.id)"
+        )
+    )
+    sources = {
+        "counselling": "SELECT client_id, MIN(station_id) AS s, MIN(opened_at) AS g "
+        "FROM care_case GROUP BY client_id",
+        "assessment": "SELECT client_id, MIN(station_id) AS s, MIN(taken_at) AS g "
+        "FROM assessment WHERE client_id IS NOT NULL GROUP BY client_id",
+    }
+    consents = 0
+    for purpose, source in sources.items():
+        consents += conn.execute(
+            text(
+                "INSERT INTO consent (client_id, purpose, wording_version, language, station_id, "
+                f"given_at) SELECT client_id, :purpose, :version, 'zh_CN', s, g FROM ({source}) c"
+            ),
+            {"purpose": purpose, "version": DEMO_CONSENT_VERSION},
+        ).rowcount
+    client_keys, notes = _demo_notes(conn, kek, random.Random(seed))
+    return consents, client_keys, notes
+
+
+DEMO_NOTE_LIMIT = 400
+_SUBJECTIVE = (
+    "来访者诉近期工作任务重，经常加班，入睡困难。",
+    "来访者表示与同事沟通不畅，感到委屈和孤立。",
+    "来访者谈到孩子升学压力，家庭气氛紧张。",
+    "来访者说最近情绪起伏大，容易烦躁。",
+    "来访者反馈上周练习呼吸放松后睡眠有所改善。",
+)
+_OBJECTIVE = (
+    "衣着整洁，表达清晰，情绪略显低落。",
+    "谈及工作时语速加快，双手紧握。",
+    "交谈中多次叹气，眼神接触尚可。",
+    "情绪平稳，能主动反思。",
+)
+_ASSESSMENT = (
+    "工作压力相关的焦虑情绪，社会支持尚可。",
+    "人际冲突引发的适应性情绪困扰。",
+    "情绪调节能力有提升，仍需巩固。",
+)
+_PLAN = (
+    "布置每日呼吸放松练习，两周后复评GAD-7。",
+    "下次会谈练习沟通表达技巧。",
+    "建议预约情绪舱放松体验，继续每周一次咨询。",
+    "维持目前计划，下次回顾睡眠日记。",
+)
+
+
+def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, int]:
+    """Signed SOAP notes for the sessions the demo counsellors held at station 1, so a demo
+    counsellor sees real, encrypted notes. Written like the note service writes them: a data key
+    per client, wrapped by the key; each body bound to its row."""
+    import json
+
+    from carestation.security.crypto import encrypt, wrap
+
+    rows = conn.execute(
+        text(
+            "SELECT a.id, a.case_id, a.client_id, a.counsellor_id, a.ends_at, p.kind, s.supervisor_id "
+            "FROM appointment a JOIN counsellor_profile p ON p.user_id = a.counsellor_id "
+            "JOIN station s ON s.id = a.station_id "
+            "WHERE a.station_id = 1 AND a.status = 'completed' AND a.case_id IS NOT NULL "
+            "ORDER BY a.ends_at DESC, a.id LIMIT :limit"
+        ),
+        {"limit": DEMO_NOTE_LIMIT},
+    ).all()
+    keys: dict[int, bytes] = {}
+    notes: list[dict[str, Any]] = []
+    for note_id, (appt, case_id, client, counsellor, ends_at, kind, supervisor) in enumerate(
+        rows, start=1
+    ):
+        if client not in keys:
+            # From the seed, so the same seed gives the same rows; a real key is random.
+            keys[client] = rng.randbytes(32)
+        ends = ends_at if isinstance(ends_at, datetime) else datetime.fromisoformat(str(ends_at))
+        ends = ends.replace(tzinfo=UTC) if ends.tzinfo is None else ends
+        signed = ends + timedelta(minutes=rng.randint(10, 90))
+        body = json.dumps(
+            {
+                "subjective": rng.choice(_SUBJECTIVE),
+                "objective": rng.choice(_OBJECTIVE),
+                "assessment": rng.choice(_ASSESSMENT),
+                "plan": rng.choice(_PLAN),
+            },
+            ensure_ascii=False,
+        )
+        needs_cosign = kind != CounsellorKind.EXPERT and supervisor is not None
+        notes.append(
+            {
+                "id": note_id,
+                "appointment_id": appt,
+                "case_id": case_id,
+                "author_id": counsellor,
+                "template": "soap",
+                "body_ciphertext": encrypt(
+                    keys[client],
+                    body,
+                    table="session_note",
+                    column="body",
+                    row_id=note_id,
+                    key_version=1,
+                ),
+                "key_version": 1,
+                "signed_at": signed,
+                "created_at": ends,
+                "updated_at": signed,
+                "status": "final",
+                "cosigner_id": supervisor if needs_cosign else None,
+                "cosigned_at": signed + timedelta(hours=20) if needs_cosign else None,
+                "version": 1,
+            }
+        )
+    if not notes:
+        return 0, 0
+    now = max(n["updated_at"] for n in notes)
+    conn.execute(
+        insert(Base.metadata.tables["client_key"]),
+        [
+            {"client_id": c, "version": 1, "wrapped_key": wrap(kek, k), "created_at": now}
+            for c, k in keys.items()
+        ],
+    )
+    conn.execute(insert(Base.metadata.tables["session_note"]), notes)
+    return len(keys), len(notes)
 
 
 def _refuse_non_empty(conn: Connection) -> None:

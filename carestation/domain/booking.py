@@ -151,6 +151,9 @@ class ClientSummary:
     work_unit: str
     gender: Gender
     birth_year: int | None
+    # When the record was made (UTC), for the client record's details. Not compared: two
+    # summaries of the same registered details are equal however they were read.
+    registered_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

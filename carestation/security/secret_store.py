@@ -104,3 +104,14 @@ def key_from_passphrase(passphrase: str, salt: bytes) -> bytes:
         hash_len=32,
         type=Type.ID,
     )
+
+
+def open_os_store() -> KeyringSecretStore | None:
+    """This PC's trusted keyring, or None when it has none (then a passphrase is used).
+    Tests replace this function so they never touch a real keychain."""
+    try:
+        return KeyringSecretStore()
+    except NoSecureKeyring:
+        return None
+    except Exception:  # a broken keyring backend is the same as none
+        return None

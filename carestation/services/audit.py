@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from carestation.db.engine import Database
 from carestation.db.models import AuditChain, AuditEvent, Station
 from carestation.domain.values import Actor, AuditEntry
+from carestation.i18n import _
 from carestation.services.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class AuditLog:
 
     def _key(self, session: Session) -> bytes:
         assert self.vault is not None
-        return self.vault.derived_key(AUDIT_KEY_PURPOSE, session)
+        return self.vault.derived_key(AUDIT_KEY_PURPOSE)
 
     def _head(self, session: Session) -> AuditChain:
         head = session.get(AuditChain, 1, with_for_update=True)
@@ -165,7 +166,7 @@ class AuditLog:
             )
             if unsealed is not None:
                 return VerifyResult(
-                    False, 0, unsealed, None, "an entry without a seal (added outside the app)"
+                    False, 0, unsealed, None, _("an entry without a seal (added outside the app)")
                 )
             head = session.get(AuditChain, 1)
             prev_mac, expected_seq = "", 1
@@ -175,13 +176,13 @@ class AuditLog:
             ).scalars()
             for entry in rows:
                 if entry.seq != expected_seq:
-                    reason = "an entry is missing before this one"
+                    reason = _("an entry is missing before this one")
                     return VerifyResult(False, checked, entry.id, entry.seq, reason)
                 if not hmac.compare_digest(entry_mac(key, entry, prev_mac), entry.mac):
-                    reason = "the entry was changed after it was written"
+                    reason = _("the entry was changed after it was written")
                     return VerifyResult(False, checked, entry.id, entry.seq, reason)
                 if entry.id < last_id:
-                    reason = "the entry is out of order"
+                    reason = _("the entry is out of order")
                     return VerifyResult(False, checked, entry.id, entry.seq, reason)
                 prev_mac, last_id = entry.mac, entry.id
                 expected_seq += 1
@@ -189,7 +190,11 @@ class AuditLog:
             head_seq, head_mac = (head.seq, head.mac) if head else (0, "")
             if head_seq != checked or not hmac.compare_digest(head_mac, prev_mac):
                 return VerifyResult(
-                    False, checked, None, head_seq, "entries were removed from the end of the trail"
+                    False,
+                    checked,
+                    None,
+                    head_seq,
+                    _("entries were removed from the end of the trail"),
                 )
         return VerifyResult(True, checked)
 

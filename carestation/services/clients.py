@@ -27,6 +27,7 @@ def client_summary(row: m.Client) -> ClientSummary:
         work_unit=row.work_unit,
         gender=row.gender,
         birth_year=row.birth_year,
+        registered_at=row.created_at,
     )
 
 
@@ -114,7 +115,7 @@ class ClientService(Service):
         if not actor.can(Permission.REGISTER_CLIENTS):
             self.deny(actor, action="register_client")
         errors: dict[str, str] = {}
-        name = check_name(data.name, "name", errors, label=_("Name"))
+        name = check_name(data.name, "name", errors, label=_("Full name"))
         phone = check_phone(data.phone, "phone", errors, required=True)
         work_unit = clean_text(data.work_unit)
         if len(work_unit) > 2 * MAX_NAME:

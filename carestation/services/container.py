@@ -12,11 +12,19 @@ from carestation.services.audit_queries import AuditQueries
 from carestation.services.auth import AuthService
 from carestation.services.booking import BookingService
 from carestation.services.calendar_export import CalendarExport
+from carestation.services.cases import CaseService
+from carestation.services.client_rights import ClientRightsService
 from carestation.services.clients import ClientService
 from carestation.services.clock import Clock, SystemClock
+from carestation.services.consent import ConsentService
+from carestation.services.crisis import CrisisService
+from carestation.services.disclosures import DisclosureService
+from carestation.services.key_admin import KeyAdminService
 from carestation.services.keys import KeyVault
 from carestation.services.lectures import LectureService
+from carestation.services.notes import NoteService
 from carestation.services.print_log import PrintLog
+from carestation.services.retention import RetentionService
 from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
@@ -43,6 +51,14 @@ class Services:
     schedule_admin: ScheduleAdminService
     calendar_export: CalendarExport
     print_log: PrintLog
+    keys: KeyAdminService
+    crisis: CrisisService
+    cases: CaseService
+    notes: NoteService
+    consent: ConsentService
+    rights: ClientRightsService
+    disclosures: DisclosureService
+    retention: RetentionService
 
 
 def build_services(
@@ -55,6 +71,7 @@ def build_services(
     clock = clock or SystemClock()
     if vault is None:
         vault = KeyVault(db, MemorySecretStore(), clock=clock, auto_create=True)
+        vault.prepare()
     audit = AuditLog(db, clock, vault)
     booking = BookingService(db, audit, clock)
     return Services(
@@ -63,7 +80,7 @@ def build_services(
         audit=audit,
         audit_queries=AuditQueries(db, audit, clock),
         auth=AuthService(db, audit, clock),
-        setup=SetupService(db, audit, clock),
+        setup=SetupService(db, audit, clock, vault),
         admin=AdminService(db, audit, clock),
         appointments=AppointmentQueries(db, audit, clock),
         summary=SummaryService(db, audit, clock),
@@ -75,4 +92,12 @@ def build_services(
         schedule_admin=ScheduleAdminService(db, audit, clock),
         calendar_export=CalendarExport(db, audit, clock),
         print_log=PrintLog(db, audit, clock),
+        keys=KeyAdminService(db, audit, clock, vault),
+        crisis=CrisisService(db, audit, clock, vault),
+        cases=CaseService(db, audit, clock, vault),
+        notes=NoteService(db, audit, clock, vault),
+        consent=ConsentService(db, audit, clock, vault),
+        rights=ClientRightsService(db, audit, clock, vault),
+        disclosures=DisclosureService(db, audit, clock, vault),
+        retention=RetentionService(db, audit, clock, vault),
     )

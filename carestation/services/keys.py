@@ -8,7 +8,10 @@ A database holds only a keyed check value that recognises the right KEK. The rec
 the KEK itself, written down once, to restore it or enrol another PC.
 
 A data key per client is stored wrapped by the KEK (`client_key`); erasing the client deletes
-that row, and every ciphertext under it, in this file and in old backups, is unreadable for good.
+that row, so nothing encrypted under it can be read from this database again. A backup made
+before the erasure still holds the wrapped key: it can be read only with the KEK (the recovery
+code); the erasure is recorded in the audit trail by the client's old code, which finds the rows
+to erase again in a restored copy (see docs/confidential-records.md).
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from carestation.i18n import _
 from carestation.security import crypto, keys
 from carestation.security.secret_store import (
     PASSPHRASE_MIN,
-    MemorySecretStore,
     SecretStore,
     key_from_passphrase,
 )
@@ -119,7 +121,10 @@ class KeyVault:
             return self._meta(session, META_PASSPHRASE) is not None
 
     def has_secure_store(self) -> bool:
-        return self.secrets is not None and not isinstance(self.secrets, MemorySecretStore)
+        return self.secrets is not None
+
+    def needs_set_up(self, session: Session) -> bool:
+        return self._meta(session, META_CHECK) is None
 
     def lock(self) -> None:
         self._kek = None
@@ -252,20 +257,17 @@ class KeyVault:
     @property
     def kek(self) -> bytes:
         if self._kek is None:
-            if self.auto_create and self._auto_unlock():
-                assert self._kek is not None
-                return self._kek
             raise KeyUnavailable(_locked_message())
         return self._kek
 
-    def _auto_unlock(self) -> bool:
-        if self.try_unlock():
-            return True
+    def prepare(self) -> None:
+        """For an `auto_create` vault (tests, benchmarks): unlock, or make the key if the
+        database has none yet. Done once, up front, never inside another transaction."""
+        if not self.auto_create or self.try_unlock():
+            return
         with self.db.write() as session:
-            if self._meta(session, META_CHECK) is None:
+            if self.needs_set_up(session):
                 self.set_up(session=session)
-                return True
-        return False
 
     def recovery_code(self) -> str:
         return keys.recovery_code(self.kek)
@@ -277,12 +279,7 @@ class KeyVault:
         with self.db.read() as session:
             return self._meta(session, META_CODE_SHOWN)
 
-    def derived_key(self, purpose: str, session: Session | None = None) -> bytes:
-        if self._kek is None and self.auto_create:
-            if session is not None and self._meta(session, META_CHECK) is None:
-                self.set_up(session=session)
-            else:
-                self._auto_unlock()
+    def derived_key(self, purpose: str) -> bytes:
         return keys.derive(self.kek, purpose)
 
     def data_key(

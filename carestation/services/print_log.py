@@ -6,12 +6,12 @@ from carestation.domain.roles import Permission
 from carestation.domain.values import Actor
 from carestation.services.base import Service
 
-DOCUMENTS = ("day_sheet", "reminder_list", "slip", "day_sheet_pdf")
+DOCUMENTS = ("day_sheet", "reminder_list", "slip", "day_sheet_pdf", "consent_form")
 
 
 class PrintLog(Service):
     def record(self, *, actor: Actor, document: str, station_id: int, ref: str = "") -> None:
-        """`ref` names the record (an appointment id, a date), never a person."""
+        """`ref` names the record (an appointment id, a date, a client code), never a person."""
         if document not in DOCUMENTS:
             raise ValueError(f"unknown document {document!r}")
         allowed = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from carestation.db.engine import Database
 from carestation.db.models import Station as StationRow
 from carestation.db.models import StationHours, UserAccount, UserRole, UserStation
 from carestation.domain.errors import Conflict, ValidationError
@@ -17,11 +18,23 @@ from carestation.domain.validation import (
 from carestation.domain.values import Actor, Station, StationInput
 from carestation.i18n import _
 from carestation.security.passwords import hash_password
+from carestation.security.secret_store import PASSPHRASE_MIN
+from carestation.services.audit import AuditLog
 from carestation.services.base import Service
+from carestation.services.clock import Clock
 from carestation.services.conversions import station_value
+from carestation.services.keys import KeyVault
 
 
 class SetupService(Service):
+    def __init__(self, db: Database, audit: AuditLog, clock: Clock, vault: KeyVault) -> None:
+        super().__init__(db, audit, clock)
+        self.vault = vault
+
+    def needs_passphrase(self) -> bool:
+        """True when set-up must also choose a passphrase: this PC has no trusted key store."""
+        return not self.vault.has_secure_store()
+
     def needs_setup(self) -> bool:
         with self.db.read() as session:
             return session.scalar(select(func.count()).select_from(UserAccount)) == 0
@@ -41,8 +54,16 @@ class SetupService(Service):
         username: str,
         display_name: str,
         password: str,
+        passphrase: str | None = None,
     ) -> tuple[Station, Actor]:
+        """Also sets up the key that protects confidential records, in the same transaction;
+        `passphrase` is required when this PC has no trusted key store."""
         errors: dict[str, str] = {}
+        if self.needs_passphrase() and len(passphrase or "") < PASSPHRASE_MIN:
+            errors["passphrase"] = _(
+                "This PC has no secure key store: choose a passphrase of at least {count} "
+                "characters to protect confidential records."
+            ).format(count=PASSPHRASE_MIN)
         try:
             station = validate_station(station)
         except ValidationError as exc:
@@ -86,6 +107,8 @@ class SetupService(Service):
             )
             session.add(user)
             session.flush()
+            if self.vault.needs_set_up(session):
+                self.vault.set_up(passphrase=passphrase or None, session=session)
             actor = Actor(
                 user_id=user.id,
                 username=user.username,

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from carestation.domain.booking import Appointment, BookingRefused, ChangeRecord
 from carestation.domain.errors import CareStationError, Conflict
+from carestation.domain.roles import Permission
 from carestation.domain.scheduling import DEFAULT_RULES, TYPE_SPECS
 from carestation.domain.validation import MAX_TEXT
 from carestation.domain.values import Actor
@@ -427,6 +428,13 @@ class AppointmentDialog(QDialog):
             button.clicked.connect(slot)
             self.buttons[key] = button
             actions.addWidget(button)
+        # Only for the session's own counsellor; the note service checks the same again.
+        self.note_button = QPushButton(
+            _("Session &note..."), objectName="session_note", autoDefault=False
+        )
+        self.note_button.clicked.connect(self.open_note)
+        self.note_button.hide()
+        actions.addWidget(self.note_button)
         self.history_model: RecordTableModel[HistoryRow] = RecordTableModel(history_columns(), self)
         self.history_table = QTableView(objectName="history_table", accessibleName=_("History"))
         self.history_table.setModel(self.history_model)
@@ -513,6 +521,35 @@ class AppointmentDialog(QDialog):
         undo = _UNDO.get(status)
         self.buttons["undo"].setEnabled(undo is not None)
         self.buttons["undo"].setText(_(undo[1]) if undo else _("&Undo"))
+        self.note_button.setVisible(self.may_write_note())
+
+    def may_write_note(self) -> bool:
+        a = self.appointment
+        return (
+            a is not None
+            and self._actor.can(Permission.KEEP_CASE_RECORDS)
+            and a.counsellor_id == self._actor.user_id
+            and a.client_id is not None
+            and a.status is not AppointmentStatus.CANCELLED
+        )
+
+    def open_note(self) -> QDialog | None:
+        """The session's confidential note, in its own window."""
+        from carestation.ui.note_editor import NoteEditor
+
+        if not self.may_write_note():
+            return None
+        editor = NoteEditor(
+            self._services,
+            self._actor,
+            self._prompter,
+            appointment_id=self.appointment_id,
+            appointment=self.appointment,
+            parent=self,
+        )
+        editor.finished.connect(editor.deleteLater)
+        editor.open()
+        return editor
 
     def show_message(self, message: str) -> None:
         self.message_label.setText(message)

@@ -51,6 +51,17 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
 
         views.append(CounsellorCalendarView(services, actor, prompter))
         views.append(MyDayView(services.appointments, actor, prompter))
+    if actor.can(Permission.KEEP_CASE_RECORDS):
+        from carestation.ui.views.cases_view import CosignQueueView, MyCasesView
+        from carestation.ui.views.followups_view import FollowUpsView
+
+        views.append(MyCasesView(services, actor, prompter))
+        views.append(CosignQueueView(services, actor, prompter))
+        views.append(FollowUpsView(services.crisis, actor, prompter))
+    if actor.can(Permission.REGISTER_CLIENTS):
+        from carestation.ui.views.clients_view import ClientsView
+
+        views.append(ClientsView(services, actor, prompter))
     if actor.can(Permission.VIEW_SUMMARY):
         from carestation.ui.views.summary_view import SummaryView
 
@@ -70,7 +81,15 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
     if actor.can(Permission.VIEW_AUDIT):
         from carestation.ui.views.audit_view import AuditView
 
-        views.append(AuditView(services.audit_queries, actor, prompter))
+        views.append(AuditView(services.audit_queries, services.keys, actor, prompter))
+    if actor.can(Permission.HANDLE_DATA_REQUESTS):
+        from carestation.ui.views.data_requests_view import DataRequestsView
+
+        views.append(DataRequestsView(services, actor, prompter))
+    if actor.can(Permission.MANAGE_KEYS):
+        from carestation.ui.views.key_view import KeyView
+
+        views.append(KeyView(services.keys, actor, prompter))
     return views
 
 
@@ -95,6 +114,7 @@ class MainWindow(QMainWindow):
             prompter,
         )
         self._signing_out = False
+        self._unsaved_draft = False
         self.setObjectName("main_window")
         # No personal data in the title: it shows in task bars and screen-sharing lists.
         self.setWindowTitle(" · ".join(filter(None, ["CareStation", station_name])))
@@ -236,6 +256,16 @@ class MainWindow(QMainWindow):
 
     def unlock(self) -> None:
         self.pages.setCurrentWidget(self.workspace)
+        if self._unsaved_draft:
+            self._unsaved_draft = False
+            self._prompter.error(
+                self,
+                _("A note draft was not saved"),
+                _(
+                    "When the screen locked, a session note draft could not be saved (the "
+                    "database or the key was not available). Open the note again and check it."
+                ),
+            )
         for menu in self._menus:
             menu.menuAction().setVisible(True)
         self.statusBar().show()
@@ -246,6 +276,18 @@ class MainWindow(QMainWindow):
             self._loaded.add(index)
 
     def _forget_screens(self) -> None:
+        """On lock, sign-out and close: note drafts are saved, then every window that shows a
+        person's data is wiped and closed, and every screen forgets what it showed."""
+        from carestation.ui.case_window import close_record_windows
+
+        if not close_record_windows(self):
+            self._unsaved_draft = True
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and widget is not self:
+                clear = getattr(widget, "clear", None)
+                if callable(clear):
+                    clear()
+                widget.reject()
         for view in self.views:
             view.clear()
         self._loaded.clear()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -19,6 +20,7 @@ from carestation.i18n import _
 from carestation.services.setup import SetupService
 from carestation.ui.forms import FieldErrors
 from carestation.ui.hours_editor import HoursEditor
+from carestation.ui.key_dialogs import PassphraseFields
 from carestation.ui.prompts import Prompter
 from carestation.ui.views.base import attempt
 
@@ -59,7 +61,6 @@ class SetupDialog(QDialog):
         self.errors.add_row(sf, "station.phone", _("Phone"), self.phone)
         self.hours = HoursEditor()
         self.errors.add_row(sf, "station.hours", _("Opening hours"), self.hours)
-        layout.addWidget(station_box)
 
         admin_box = QGroupBox(_("Administrator account"))
         af = QFormLayout(admin_box)
@@ -84,7 +85,36 @@ class SetupDialog(QDialog):
         )
         note.setWordWrap(True)
         af.addRow("", note)
-        layout.addWidget(admin_box)
+
+        # Without a trusted OS key store, the key that protects confidential records is wrapped
+        # by a passphrase chosen here.
+        self.passphrase_fields: PassphraseFields | None = None
+        if setup.needs_passphrase():
+            key_box = QGroupBox(_("Protecting confidential records"))
+            key_box.setObjectName("passphrase_box")
+            kl = QVBoxLayout(key_box)
+            key_note = QLabel(
+                _(
+                    "Confidential records are protected by a key. This PC has no secure key "
+                    "store to keep it in, so choose a passphrase that protects the key."
+                )
+            )
+            key_note.setWordWrap(True)
+            kl.addWidget(key_note)
+            self.passphrase_fields = PassphraseFields(self.errors)
+            kl.addWidget(self.passphrase_fields)
+            # Side by side, so the taller dialog still fits a 768-pixel-high screen.
+            columns = QHBoxLayout()
+            columns.addWidget(station_box, 1)
+            right = QVBoxLayout()
+            right.addWidget(admin_box)
+            right.addWidget(key_box)
+            right.addStretch(1)
+            columns.addLayout(right, 1)
+            layout.addLayout(columns)
+        else:
+            layout.addWidget(station_box)
+            layout.addWidget(admin_box)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         ok = buttons.addButton(_("Create and continue"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -105,6 +135,10 @@ class SetupDialog(QDialog):
             local["password"] = problem
         elif self.password.text() != self.confirm.text():
             local["confirm"] = _("The two passwords differ; type the same password twice.")
+        passphrase = None
+        if self.passphrase_fields is not None:
+            local.update(self.passphrase_fields.problems())
+            passphrase = self.passphrase_fields.value()
         station = StationInput(
             name=self.station_name.text(),
             address=self.address.text(),
@@ -119,9 +153,12 @@ class SetupDialog(QDialog):
                     username=self.username.text(),
                     display_name=self.display_name.text(),
                     password="",
+                    passphrase=passphrase,
                 )
             except Exception as exc:
-                local = {**getattr(exc, "errors", {}), **local}
+                # The password was checked here (the same rule); the empty one sent is not a problem.
+                found = {k: v for k, v in getattr(exc, "errors", {}).items() if k != "password"}
+                local = {**found, **local}
             self.errors.show(local)
             return
         result = attempt(
@@ -132,11 +169,14 @@ class SetupDialog(QDialog):
                 username=self.username.text(),
                 display_name=self.display_name.text(),
                 password=self.password.text(),
+                passphrase=passphrase,
             ),
             errors=self.errors,
         )
         if result is not None:
             self.password.clear()
             self.confirm.clear()
+            if self.passphrase_fields is not None:
+                self.passphrase_fields.clear()
             self.result_value = result
             self.accept()

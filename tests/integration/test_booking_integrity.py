@@ -133,6 +133,7 @@ def _racer(
     clients: list[int],
     rooms: list[int],
     out: multiprocessing.Queue,
+    recovery_code: str,
 ) -> None:  # type: ignore[type-arg]
     import os
 
@@ -141,10 +142,16 @@ def _racer(
     from carestation.domain.booking import BookingDraft, BookingRefused
     from carestation.domain.errors import CareStationError
     from carestation.domain.values import Actor
+    from carestation.security.secret_store import MemorySecretStore
     from carestation.services.container import build_services
+    from carestation.services.keys import KeyVault
     from tests.conftest import FakeClock
 
-    services = build_services(Database(make_engine(url)), FakeClock())
+    # Another process is another PC: it has the database's key only through its recovery code.
+    db = Database(make_engine(url))
+    vault = KeyVault(db, MemorySecretStore())
+    vault.unlock_with_recovery_code(recovery_code)
+    services = build_services(db, FakeClock(), vault=vault)
     actor = Actor(**staff)
     rng = random.Random(seed)
     outcome = {"booked": 0, "refused": 0, "other": []}
@@ -219,6 +226,7 @@ def test_racing_processes_never_double_book(
                 clients,
                 rooms,
                 out,
+                services.vault.recovery_code(),
             ),
         )
         for seed in range(6)

@@ -171,8 +171,16 @@ EXPECTED_SCREENS = {
         "Waitlist",
         "Lectures",
         "Reminders and printing",
+        "Clients",
     ],
-    Role.COUNSELLOR: ["My calendar", "My day"],
+    Role.COUNSELLOR: [
+        "My calendar",
+        "My day",
+        "My cases",
+        "Notes to co-sign",
+        "Crisis follow-ups",
+        "Clients",
+    ],
     Role.MANAGER: ["Overview across stations"],
     Role.ADMIN: [
         "Overview across stations",
@@ -180,6 +188,8 @@ EXPECTED_SCREENS = {
         "Schedule settings",
         "Users and roles",
         "Audit trail",
+        "Personal data requests",
+        "Protection key",
     ],
 }
 

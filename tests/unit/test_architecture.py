@@ -50,6 +50,20 @@ def test_domain_imports_neither_sqlalchemy_nor_outer_layers(path: Path) -> None:
 
 
 def test_import_linter_contracts_hold() -> None:
-    from importlinter.cli import lint_imports
+    # In a child process: import-linter reconfigures logging (disabling every existing logger),
+    # which would silence the loggers other tests check.
+    import subprocess
+    import sys
 
-    assert lint_imports(config_filename=str(PACKAGE.parent / "pyproject.toml")) == 0
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; "
+            f"sys.exit(lint_imports(config_filename={str(PACKAGE.parent / 'pyproject.toml')!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -106,7 +106,7 @@ def _roster_columns(zone: Callable[[], ZoneInfo]) -> list[Column[Registration]]:
             # Registration order: who moves up from the waitlist first.
             sort_key=lambda r: f"{r.registered_at.astimezone(UTC).isoformat()} {r.id:012d}",
         ),
-        Column(lambda: _("Name"), lambda r: r.client_name),
+        Column(lambda: _("Full name"), lambda r: r.client_name),
         Column(lambda: _("Client code"), lambda r: r.client_code),
         Column(lambda: _("Phone"), lambda r: mask_phone(r.client_phone)),
         Column(lambda: _("Status"), lambda r: r.status.title),
