@@ -882,13 +882,15 @@ class ClientRecordDialog(QDialog):
         logged = attempt(
             self,
             self._prompter,
-            lambda: self._services.print_log.record(
-                actor=self._actor,
-                document="consent_form",
-                station_id=station_id,
-                ref=client.client_code,
-            )
-            or True,
+            lambda: (
+                self._services.print_log.record(
+                    actor=self._actor,
+                    document="consent_form",
+                    station_id=station_id,
+                    ref=client.client_code,
+                )
+                or True
+            ),
         )
         if logged:
             self._show_preview(self, form, consent_form_name(), self._prompter)
