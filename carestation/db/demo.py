@@ -81,6 +81,8 @@ TABLE_ORDER = (
 )
 _TABLES_WITH_ID = (
     "session_note",
+    "crisis_flag",
+    "crisis_followup",
     "station",
     "station_hours",
     "room",
@@ -269,6 +271,8 @@ class DemoSummary:
     consents: int = 0
     client_keys: int = 0
     notes: int = 0
+    crisis_flags: int = 0
+    crisis_followups: int = 0
 
     def table_counts(self) -> dict[str, int]:
         """Rows written per table, keyed by table name, in foreign-key order."""
@@ -291,6 +295,8 @@ class DemoSummary:
             "consent": self.consents,
             "client_key": self.client_keys,
             "session_note": self.notes,
+            "crisis_flag": self.crisis_flags,
+            "crisis_followup": self.crisis_followups,
         }
 
     @property
@@ -338,8 +344,15 @@ def generate_demo(
             progress=progress,
         )
         summary = generator.run()
-        consents, client_keys, notes = _records_set_up(conn, seed)
-        summary = replace(summary, consents=consents, client_keys=client_keys, notes=notes)
+        consents, client_keys, notes, flags, followups = _records_set_up(conn, seed)
+        summary = replace(
+            summary,
+            consents=consents,
+            client_keys=client_keys,
+            notes=notes,
+            crisis_flags=flags,
+            crisis_followups=followups,
+        )
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
     if progress is not None:
@@ -350,7 +363,7 @@ def generate_demo(
 DEMO_CONSENT_VERSION = "2026-11"
 
 
-def _records_set_up(conn: Connection, seed: int) -> tuple[int, int, int]:
+def _records_set_up(conn: Connection, seed: int) -> tuple[int, int, int, int, int]:
     """What confidential records need in a demo: the protection key (kept in the database in the
     clear, which only a demo may do: its people are invented), a supervisor per station (an
     expert who works there), and the consents of everyone who was counselled or assessed."""
@@ -380,15 +393,18 @@ def _records_set_up(conn: Connection, seed: int) -> tuple[int, int, int]:
         consents += conn.execute(
             text(
                 "INSERT INTO consent (client_id, purpose, wording_version, language, station_id, "
-                f"given_at) SELECT client_id, :purpose, :version, 'zh_CN', s, g FROM ({source}) c"
+                "given_at, taken_by) SELECT client_id, :purpose, :version, 'zh_CN', s, g, "
+                "(SELECT MIN(us.user_id) FROM user_station us JOIN user_role r "
+                "ON r.user_id = us.user_id AND r.role = 'staff' WHERE us.station_id = c.s) "
+                f"FROM ({source}) c"
             ),
             {"purpose": purpose, "version": DEMO_CONSENT_VERSION},
         ).rowcount
-    client_keys, notes = _demo_notes(conn, kek, random.Random(seed))
-    return consents, client_keys, notes
+    client_keys, notes, flags, followups = _demo_notes(conn, kek, random.Random(seed))
+    return consents, client_keys, notes, flags, followups
 
 
-DEMO_NOTE_LIMIT = 400
+DEMO_NOTE_LIMIT = 2000
 _SUBJECTIVE = (
     "来访者诉近期工作任务重，经常加班，入睡困难。",
     "来访者表示与同事沟通不畅，感到委屈和孤立。",
@@ -415,9 +431,9 @@ _PLAN = (
 )
 
 
-def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, int]:
-    """Signed SOAP notes for the sessions the demo counsellors held at station 1, so a demo
-    counsellor sees real, encrypted notes. Written like the note service writes them: a data key
+def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, int, int, int]:
+    """Signed SOAP notes for the most recent completed sessions, so a demo counsellor sees
+    real, encrypted notes. Written like the note service writes them: a data key
     per client, wrapped by the key; each body bound to its row."""
     import json
 
@@ -428,7 +444,7 @@ def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, 
             "SELECT a.id, a.case_id, a.client_id, a.counsellor_id, a.ends_at, p.kind, s.supervisor_id "
             "FROM appointment a JOIN counsellor_profile p ON p.user_id = a.counsellor_id "
             "JOIN station s ON s.id = a.station_id "
-            "WHERE a.station_id = 1 AND a.status = 'completed' AND a.case_id IS NOT NULL "
+            "WHERE a.status = 'completed' AND a.case_id IS NOT NULL "
             "ORDER BY a.ends_at DESC, a.id LIMIT :limit"
         ),
         {"limit": DEMO_NOTE_LIMIT},
@@ -480,7 +496,7 @@ def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, 
             }
         )
     if not notes:
-        return 0, 0
+        return 0, 0, 0, 0
     now = max(n["updated_at"] for n in notes)
     conn.execute(
         insert(Base.metadata.tables["client_key"]),
@@ -490,7 +506,85 @@ def _demo_notes(conn: Connection, kek: bytes, rng: random.Random) -> tuple[int, 
         ],
     )
     conn.execute(insert(Base.metadata.tables["session_note"]), notes)
-    return len(keys), len(notes)
+    flags, followups = _demo_flags(conn, keys, rng, now)
+    return len(keys), len(notes), flags, followups
+
+
+_FLAG_REASONS = (
+    "会谈中多次提到“活着没意思”，PHQ-9第9题得分2。",
+    "近期家庭变故，情绪崩溃，表示不想回家。",
+)
+
+
+def _demo_flags(
+    conn: Connection, keys: dict[int, bytes], rng: random.Random, now: datetime
+) -> tuple[int, int]:
+    """Two open crisis flags at station 1 (on its riskiest open cases whose client already has
+    a data key), with their follow-ups: the first recorded, the others due or overdue."""
+    from carestation.security.crypto import encrypt
+
+    cases = conn.execute(
+        text(
+            "SELECT id, client_id FROM care_case WHERE station_id = 1 AND status = 'open' "
+            "ORDER BY CASE risk_level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, id"
+        )
+    ).all()
+    flag_id = follow_id = 0
+    for case_id, client in cases:
+        if client not in keys or flag_id == len(_FLAG_REASONS):
+            continue
+        flag_id += 1
+        raised = now - timedelta(days=2 + 2 * flag_id, hours=rng.randint(0, 5))
+        reason = encrypt(
+            keys[client],
+            _FLAG_REASONS[flag_id - 1],
+            table="crisis_flag",
+            column="reason",
+            row_id=flag_id,
+            key_version=1,
+        )
+        conn.execute(
+            insert(Base.metadata.tables["crisis_flag"]),
+            [
+                {
+                    "id": flag_id,
+                    "client_id": client,
+                    "case_id": case_id,
+                    "station_id": 1,
+                    "source": "counsellor",
+                    "raised_at": raised,
+                    "reason_ciphertext": reason,
+                    "key_version": 1,
+                    "actions": [],
+                }
+            ],
+        )
+        for hours in (24, 72, 168):
+            follow_id += 1
+            done = hours == 24
+            conn.execute(
+                insert(Base.metadata.tables["crisis_followup"]),
+                [
+                    {
+                        "id": follow_id,
+                        "flag_id": flag_id,
+                        "due_at": raised + timedelta(hours=hours),
+                        "done_at": raised + timedelta(hours=hours - 2) if done else None,
+                        "note_ciphertext": encrypt(
+                            keys[client],
+                            "电话回访，情绪较前平稳，约定下次会谈。",
+                            table="crisis_followup",
+                            column="note",
+                            row_id=follow_id,
+                            key_version=1,
+                        )
+                        if done
+                        else None,
+                        "key_version": 1 if done else None,
+                    }
+                ],
+            )
+    return flag_id, follow_id
 
 
 def _refuse_non_empty(conn: Connection) -> None:

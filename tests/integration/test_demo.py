@@ -50,7 +50,9 @@ def _dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             if table.name == "carestation_meta":
                 continue
             columns = [
-                c for c in table.columns if c.name not in ("password_hash", "body_ciphertext")
+                c
+                for c in table.columns
+                if c.name != "password_hash" and not c.name.endswith("_ciphertext")
             ]
             order = ", ".join(c.name for c in table.primary_key.columns)
             names = ", ".join(c.name for c in columns)
