@@ -525,12 +525,13 @@ def _demo_flags(
 
     cases = conn.execute(
         text(
-            "SELECT id, client_id FROM care_case WHERE station_id = 1 AND status = 'open' "
+            "SELECT id, client_id, counsellor_id FROM care_case WHERE station_id = 1 "
+            "AND status = 'open' "
             "ORDER BY CASE risk_level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, id"
         )
     ).all()
     flag_id = follow_id = 0
-    for case_id, client in cases:
+    for case_id, client, counsellor in cases:
         if client not in keys or flag_id == len(_FLAG_REASONS):
             continue
         flag_id += 1
@@ -553,6 +554,7 @@ def _demo_flags(
                     "station_id": 1,
                     "source": "counsellor",
                     "raised_at": raised,
+                    "raised_by": counsellor,
                     "reason_ciphertext": reason,
                     "key_version": 1,
                     "actions": [],

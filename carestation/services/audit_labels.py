@@ -96,6 +96,8 @@ ACTIONS = {
     "set_key_passphrase": N_("Set the key passphrase"),
     "view_key_status": N_("View the protection key's state"),
     "verify_audit": N_("Verify the audit trail"),
+    "view_records_policy": N_("View a station's rules for confidential records"),
+    "set_records_policy": N_("Change a station's rules for confidential records"),
     # crisis flags
     "raise_crisis_flag": N_("Raise a crisis flag"),
     "clear_crisis_flag": N_("Clear a crisis flag"),

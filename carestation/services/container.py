@@ -28,6 +28,7 @@ from carestation.services.retention import RetentionService
 from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
+from carestation.services.station_records import StationRecordsService
 from carestation.services.summary import SummaryService
 from carestation.services.waitlist import WaitlistService
 
@@ -59,6 +60,7 @@ class Services:
     rights: ClientRightsService
     disclosures: DisclosureService
     retention: RetentionService
+    station_records: StationRecordsService
 
 
 def build_services(
@@ -100,4 +102,5 @@ def build_services(
         rights=ClientRightsService(db, audit, clock, vault),
         disclosures=DisclosureService(db, audit, clock, vault),
         retention=RetentionService(db, audit, clock, vault),
+        station_records=StationRecordsService(db, audit, clock),
     )

@@ -93,7 +93,7 @@ def timeline_details(item: TimelineItem) -> str:
             band=band or "—",
         )
     if kind is TimelineKind.FOLLOW_UP:
-        return _("Done") if item.done else _("Due")
+        return _("Recorded") if item.done else _("Due")
     if kind is TimelineKind.CASE_CLOSED and item.outcome is not None:
         return _("Outcome: {outcome}").format(outcome=item.outcome.title)
     return ""

@@ -69,7 +69,9 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
     if actor.can(Permission.MANAGE_STATIONS):
         from carestation.ui.views.admin_stations import StationsView
 
-        views.append(StationsView(services.admin, actor, prompter))
+        views.append(
+            StationsView(services.admin, actor, prompter, records=services.station_records)
+        )
     if actor.can(Permission.MANAGE_SCHEDULE):
         from carestation.ui.views.schedule_settings_view import ScheduleSettingsView
 

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -20,6 +22,13 @@ from carestation.domain.values import Actor, OpeningHours, Room, RoomInput, Stat
 from carestation.domain.vocab import RoomKind
 from carestation.i18n import N_, _
 from carestation.services.admin import AdminService
+from carestation.services.station_records import (
+    MAX_RETENTION_MONTHS,
+    MIN_RETENTION_MONTHS,
+    RecordsPolicy,
+    StationRecordsService,
+    default_plan,
+)
 from carestation.ui.hours_editor import WEEKDAYS, HoursEditor
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, yes_no
@@ -156,6 +165,70 @@ class RoomDialog(FormDialog):
         )
 
 
+class RecordsPolicyDialog(FormDialog):
+    """A station's rules for confidential records: its supervisor, how long notes are kept after
+    a case closes, and the crisis plan shown with every crisis flag."""
+
+    def __init__(
+        self,
+        records: StationRecordsService,
+        actor: Actor,
+        prompter: Prompter,
+        station: Station,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            prompter,
+            _("Confidential records: {station}").format(station=station.name),
+            "records_policy_dialog",
+            parent,
+        )
+        self._records, self._actor, self._station = records, actor, station
+        policy: RecordsPolicy = records.policy(actor=actor, station_id=station.id)
+        self.supervisor_combo = self.row("supervisor_id", _("Supervisor"), QComboBox())
+        self.supervisor_combo.setAccessibleName(_("Supervisor"))
+        self.supervisor_combo.addItem(_("None (co-signers are chosen note by note)"), None)
+        for expert in records.supervisor_choices(actor=actor, station_id=station.id):
+            self.supervisor_combo.addItem(expert.display_name, expert.user_id)
+        index = self.supervisor_combo.findData(policy.supervisor_id)
+        self.supervisor_combo.setCurrentIndex(max(index, 0))
+        note = QLabel(
+            _(
+                "The supervisor is an expert counsellor of this station. They may read the notes "
+                "of this station's sessions and co-sign regulators' and mentors' notes by default."
+            )
+        )
+        note.setWordWrap(True)
+        self.form.addRow("", note)
+        retention = QSpinBox(minimum=MIN_RETENTION_MONTHS, maximum=MAX_RETENTION_MONTHS)
+        retention.setSuffix(_(" months"))
+        retention.setValue(policy.retention_months)
+        retention.setAccessibleName(_("Keep notes after a case closes"))
+        self.retention_spin = self.row(
+            "retention_months", _("Keep notes after a case closes"), retention
+        )
+        self.plan_edit = self.row(
+            "crisis_plan", _("Crisis plan (one step per line)"), QPlainTextEdit()
+        )
+        self.plan_edit.setAccessibleName(_("Crisis plan"))
+        self.plan_edit.setTabChangesFocus(True)
+        self.plan_edit.setPlaceholderText("\n".join(default_plan()))
+        self.plan_edit.setPlainText("\n".join(policy.crisis_plan))
+        hint = QLabel(_("Leave the plan empty to use the standard checklist shown in grey."))
+        hint.setWordWrap(True)
+        self.form.addRow("", hint)
+        self.finish()
+
+    def save(self) -> RecordsPolicy:
+        return self._records.set_policy(
+            actor=self._actor,
+            station_id=self._station.id,
+            supervisor_id=self.supervisor_combo.currentData(),
+            retention_months=self.retention_spin.value(),
+            crisis_plan=tuple(self.plan_edit.toPlainText().splitlines()),
+        )
+
+
 class StationsView(View):
     TITLE = N_("Stations")
 
@@ -165,9 +238,11 @@ class StationsView(View):
         actor: Actor,
         prompter: Prompter,
         parent: QWidget | None = None,
+        records: StationRecordsService | None = None,
     ) -> None:
         super().__init__(parent, objectName="stations_view")
         self._admin, self._actor, self._prompter = admin, actor, prompter
+        self._records = records
         active = Column(
             title=lambda: _("Active"), text=lambda v: yes_no(v.active), sort_key=lambda v: v.active
         )
@@ -187,6 +262,10 @@ class StationsView(View):
         )
         self.stations.add_button(_("Edit..."), "edit_station", self.edit_station)
         self.stations.add_button("", "station_active", self.toggle_station, toggle=True)
+        if records is not None:
+            self.stations.add_button(
+                _("Confidential records..."), "records_policy", self.edit_records_policy
+            )
         self.stations.buttons.addStretch(1)
         room_model: RecordTableModel[Room] = RecordTableModel(
             [
@@ -303,6 +382,20 @@ class StationsView(View):
             return None
         dialog = RoomDialog(self._admin, self._actor, self._prompter, station.id, parent=self)
         open_dialog(dialog, lambda: self.show_rooms(select_id=dialog.saved.id))
+        return dialog
+
+    def edit_records_policy(self) -> RecordsPolicyDialog | None:
+        station = self.selected_station()
+        if station is None or self._records is None:
+            return None
+        records = self._records
+        dialog = attempt(
+            self,
+            self._prompter,
+            lambda: RecordsPolicyDialog(records, self._actor, self._prompter, station, parent=self),
+        )
+        if dialog is not None:
+            open_dialog(dialog, lambda: None)
         return dialog
 
     def edit_room(self) -> RoomDialog | None:
