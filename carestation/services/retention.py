@@ -119,7 +119,10 @@ class RetentionService(Service):
                 continue
             cutoff = months_before(now, months)
             result = self._station(session, station_id, name, months, cutoff, dry_run=dry_run)
-            log.info(
+            # A line per station that had something to purge; a check that finds nothing (as at
+            # most start-ups) stays quiet unless debugging.
+            log.log(
+                logging.INFO if result.purged and not dry_run else logging.DEBUG,
                 "retention: station %d (%d months, closed before %s): %d cases, %d notes, "
                 "%d addenda, %d case summaries, %d crisis texts, %d follow-up notes %s",
                 station_id,

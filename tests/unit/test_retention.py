@@ -249,9 +249,7 @@ def test_texts_of_cases_closed_beyond_retention_are_purged(
     assert lines == [
         "retention: station 1 (120 months, closed before 2016-11-23): 1 cases, 2 notes, "
         "1 addenda, 1 case summaries, 1 crisis texts, 1 follow-up notes purged",
-        "retention: station 2 (120 months, closed before 2016-11-23): 0 cases, 0 notes, "
-        "0 addenda, 0 case summaries, 0 crisis texts, 0 follow-up notes purged",
-    ]
+    ]  # station 2 had nothing to purge: no line at INFO
     for line in lines:
         for personal in ("ABCD-EFGH-1", "张三", "13800000000", "暨阳", "陈静"):
             assert personal not in line
