@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QLocale,
     QMessageLogContext,
     QObject,
+    QTimer,
     QtMsgType,
     QTranslator,
     qInstallMessageHandler,
@@ -142,8 +143,9 @@ class AppController(QObject):
             self._show_recovery_code(actor)
         elif not self.unlock_keys():
             return False
-        self.purge_expired()
         self.show_sign_in()
+        # After the sign-in window is up, so the check across every station never delays it.
+        QTimer.singleShot(0, self.purge_expired)
         return True
 
     def purge_expired(self) -> None:

@@ -6,10 +6,13 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from carestation.domain.booking import ClientInput
 from carestation.domain.errors import ValidationError
 from carestation.domain.values import OpeningHours, RoomInput, StationInput, UserInput
+from carestation.domain.vocab import Gender
 from carestation.i18n import _
 
 MAX_NAME = 100
@@ -155,3 +158,35 @@ def validate_user(data: UserInput) -> UserInput:
         station_ids=frozenset(data.station_ids),
         counsellor=counsellor,
     )
+
+
+def validate_client_input(data: ClientInput, *, this_year: int) -> dict[str, Any]:
+    """The registered details, cleaned, by column name; ValidationError with a message per field.
+    Used when registering a client and when correcting one."""
+    errors: dict[str, str] = {}
+    name = check_name(data.name, "name", errors, label=_("Full name"))
+    phone = check_phone(data.phone, "phone", errors, required=True)
+    work_unit = clean_text(data.work_unit)
+    if len(work_unit) > 2 * MAX_NAME:
+        errors["work_unit"] = _("The work unit is too long.")
+    try:
+        gender = Gender(data.gender)
+    except ValueError:
+        errors["gender"] = _("Choose a gender, or “Not stated”.")
+        gender = Gender.UNSPECIFIED
+    if data.birth_year is not None and not 1900 <= data.birth_year <= this_year:
+        errors["birth_year"] = _(
+            "Enter a birth year between 1900 and this year, or leave it empty."
+        )
+    if errors:
+        raise ValidationError(errors)
+    values: dict[str, Any] = {
+        "name": name,
+        "phone": phone,
+        "work_unit": work_unit,
+        "gender": gender,
+        "birth_year": data.birth_year,
+    }
+    if data.home_station_id is not None:
+        values["home_station_id"] = data.home_station_id
+    return values

@@ -24,7 +24,7 @@ from carestation.domain.booking import ClientInput, ClientSummary
 from carestation.domain.client_code import new_client_code, normalise_client_code
 from carestation.domain.crisis import step_title
 from carestation.domain.errors import Conflict, NotFound, ValidationError
-from carestation.domain.records import section_title, template_sections
+from carestation.domain.records import section_title
 from carestation.domain.rights import (
     MAX_REQUEST_REF,
     ClientExport,
@@ -40,7 +40,10 @@ from carestation.domain.rights import (
     ExportWaitlistEntry,
 )
 from carestation.domain.roles import Permission
-from carestation.domain.validation import MAX_NAME, check_name, check_phone, clean_text
+from carestation.domain.validation import (
+    clean_text,
+    validate_client_input,
+)
 from carestation.domain.values import Actor
 from carestation.domain.vocab import (
     AppointmentStatus,
@@ -58,13 +61,14 @@ from carestation.services.clients import client_summary
 from carestation.services.clock import Clock
 from carestation.services.consent import (
     consent_records,
-    display_names,
     live_client,
     local_time,
     stations,
 )
+from carestation.services.conversions import display_names
 from carestation.services.disclosures import disclosure_records
 from carestation.services.keys import KeyVault
+from carestation.services.notes import decode_sections, may_read_note
 
 log = logging.getLogger("carestation.rights")
 
@@ -72,38 +76,6 @@ FIND_LIMIT = 20
 # Where the confidential texts are sealed (the associated data binds each to its place).
 NOTE_TABLE, ADDENDUM_TABLE = "session_note", "note_addendum"
 CASE_TABLE = "care_case"
-
-
-def validate_client_input(data: ClientInput, *, this_year: int) -> dict[str, Any]:
-    """The registered details, cleaned, by column name; ValidationError with a message per field.
-    The same rules as registering a client (`ClientService.register`)."""
-    errors: dict[str, str] = {}
-    name = check_name(data.name, "name", errors, label=_("Full name"))
-    phone = check_phone(data.phone, "phone", errors, required=True)
-    work_unit = clean_text(data.work_unit)
-    if len(work_unit) > 2 * MAX_NAME:
-        errors["work_unit"] = _("The work unit is too long.")
-    try:
-        gender = Gender(data.gender)
-    except ValueError:
-        errors["gender"] = _("Choose a gender, or “Not stated”.")
-        gender = Gender.UNSPECIFIED
-    if data.birth_year is not None and not 1900 <= data.birth_year <= this_year:
-        errors["birth_year"] = _(
-            "Enter a birth year between 1900 and this year, or leave it empty."
-        )
-    if errors:
-        raise ValidationError(errors)
-    values: dict[str, Any] = {
-        "name": name,
-        "phone": phone,
-        "work_unit": work_unit,
-        "gender": gender,
-        "birth_year": data.birth_year,
-    }
-    if data.home_station_id is not None:
-        values["home_station_id"] = data.home_station_id
-    return values
 
 
 def _stale_client() -> Conflict:
@@ -298,14 +270,6 @@ class ClientRightsService(Service):
             )
             return _unreadable()
 
-    @staticmethod
-    def _may_read_note(actor: Actor, note: m.SessionNote, supervisor_id: int | None) -> bool:
-        """The notes' own rule (NoteService): the author, the named co-signer and the station's
-        supervisor read a note; nobody else, whatever their other roles."""
-        if not actor.can(Permission.KEEP_CASE_RECORDS):
-            return False
-        return actor.user_id in (note.author_id, note.cosigner_id, supervisor_id)
-
     def _note_text(self, session: Session, client_id: int, note: m.SessionNote) -> str:
         text = self._open(
             session,
@@ -317,15 +281,10 @@ class ClientRightsService(Service):
             key_version=note.key_version,
         )
         try:
-            sections = json.loads(text)
+            sections = decode_sections(note.template, text)
         except ValueError:
             return text
-        if not isinstance(sections, dict):
-            return text
-        return "\n".join(
-            "{title}: {text}".format(title=section_title(name), text=sections.get(name) or "")
-            for name in template_sections(note.template)
-        )
+        return "\n".join(f"{section_title(name)}: {body}" for name, body in sections.items())
 
     def _build_export(self, session: Session, actor: Actor, client: m.Client) -> ClientExport:
         cid = client.id
@@ -418,7 +377,7 @@ class ClientRightsService(Service):
 
         export_notes = []
         for note, appointment in notes:
-            readable = self._may_read_note(actor, note, supervisors.get(appointment.station_id))
+            readable = may_read_note(actor, note, supervisors.get(appointment.station_id))
             export_notes.append(
                 ExportNote(
                     session_at=at(appointment.starts_at, appointment.station_id),

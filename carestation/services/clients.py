@@ -8,9 +8,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 from carestation.db import models as m
 from carestation.domain.booking import ClientInput, ClientSummary, DuplicateClient
 from carestation.domain.client_code import new_client_code, normalise_client_code
-from carestation.domain.errors import NotFound, ValidationError
+from carestation.domain.errors import NotFound
 from carestation.domain.roles import Permission
-from carestation.domain.validation import MAX_NAME, check_name, check_phone, clean_text
+from carestation.domain.validation import clean_text, validate_client_input
 from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.base import Service
@@ -114,18 +114,8 @@ class ClientService(Service):
         """Registers only what booking needs. The code is random and says nothing about the person."""
         if not actor.can(Permission.REGISTER_CLIENTS):
             self.deny(actor, action="register_client")
-        errors: dict[str, str] = {}
-        name = check_name(data.name, "name", errors, label=_("Full name"))
-        phone = check_phone(data.phone, "phone", errors, required=True)
-        work_unit = clean_text(data.work_unit)
-        if len(work_unit) > 2 * MAX_NAME:
-            errors["work_unit"] = _("The work unit is too long.")
-        if data.birth_year is not None and not 1900 <= data.birth_year <= self.clock.now().year:
-            errors["birth_year"] = _(
-                "Enter a birth year between 1900 and this year, or leave it empty."
-            )
-        if errors:
-            raise ValidationError(errors)
+        values = validate_client_input(data, this_year=self.clock.now().year)
+        name, phone = values["name"], values["phone"]
         with self.db.write() as session:
             existing = session.scalars(
                 select(m.Client).where(m.Client.phone == phone, m.Client.name == name).limit(1)
@@ -147,9 +137,9 @@ class ClientService(Service):
                 client_code=code,
                 name=name,
                 phone=phone,
-                work_unit=work_unit,
-                gender=data.gender,
-                birth_year=data.birth_year,
+                work_unit=values["work_unit"],
+                gender=values["gender"],
+                birth_year=values["birth_year"],
                 home_station_id=data.home_station_id or actor.station_id,
                 created_at=self.clock.now(),
                 created_by=actor.user_id,

@@ -8,7 +8,6 @@ lookups (names, time zones, a client that still exists) the rights services shar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from carestation.services.audit import AuditLog
 from carestation.services.base import Service
 from carestation.services.clock import Clock
 from carestation.services.consent_rules import active_consent
+from carestation.services.conversions import display_names
 from carestation.services.keys import KeyVault
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -64,16 +64,6 @@ def _load(language: str) -> ConsentWording:
 
 
 # -- lookups the rights services share ----------------------------------------------------------
-
-
-def display_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(m.UserAccount.id, m.UserAccount.display_name).where(m.UserAccount.id.in_(wanted))
-    )
-    return {user_id: name for user_id, name in rows}
 
 
 def stations(session: Session) -> dict[int, tuple[str, ZoneInfo]]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from carestation.db import models as m
 from carestation.domain.values import CounsellorProfile, OpeningHours, Room, Station, User
 
@@ -48,3 +53,14 @@ def user_value(row: m.UserAccount) -> User:
         locked_until=row.locked_until,
         last_sign_in_at=row.last_sign_in_at,
     )
+
+
+def display_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Users' display names by id, in one query (ids may repeat or be None)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(m.UserAccount.id, m.UserAccount.display_name).where(m.UserAccount.id.in_(wanted))
+    )
+    return {user_id: name for user_id, name in rows}

@@ -8,7 +8,6 @@ managers and administrators never read them, and the trail names the client by c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,6 +37,7 @@ from carestation.i18n import _
 from carestation.services.audit import AuditLog
 from carestation.services.base import Service
 from carestation.services.clock import Clock
+from carestation.services.conversions import display_names
 from carestation.services.keys import KeyVault
 
 FLAG_TABLE = "crisis_flag"
@@ -552,7 +552,7 @@ class CrisisService(Service):
             )
             session.flush()
             zone = self._zone(session, flag.station_id)
-            names = self._names(session, [row.done_by])
+            names = display_names(session, [row.done_by])
             return self._follow_up(session, flag, row, zone, names)
 
     # --- building values ---------------------------------------------------------------------
@@ -567,16 +567,6 @@ class CrisisService(Service):
     def _zone(session: Session, station_id: int) -> ZoneInfo:
         station = session.get(m.Station, station_id)
         return ZoneInfo(station.time_zone if station else "Asia/Shanghai")
-
-    @staticmethod
-    def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-        wanted = {i for i in ids if i is not None}
-        if not wanted:
-            return {}
-        rows = session.execute(
-            select(m.UserAccount.id, m.UserAccount.display_name).where(m.UserAccount.id.in_(wanted))
-        )
-        return {user_id: name for user_id, name in rows}
 
     def _open_text(self, session: Session, flag: m.CrisisFlag, blob: bytes, column: str) -> str:
         if not blob:
@@ -628,7 +618,7 @@ class CrisisService(Service):
             .where(m.CrisisFollowUp.flag_id == flag.id)
             .order_by(m.CrisisFollowUp.due_at, m.CrisisFollowUp.id)
         ).all()
-        names = self._names(
+        names = display_names(
             session, [flag.raised_by, flag.cleared_by, *(r.done_by for r in follow_rows)]
         )
         reason = self._open_text(session, flag, flag.reason_ciphertext, "reason")

@@ -30,11 +30,11 @@ from carestation.services.base import Service
 from carestation.services.clock import Clock
 from carestation.services.consent import (
     DEFAULT_ZONE,
-    display_names,
     live_client,
     local_time,
     stations,
 )
+from carestation.services.conversions import display_names
 from carestation.services.keys import KeyVault
 
 TABLE = "disclosure"

@@ -103,11 +103,20 @@ def check_sections(
     return chosen, {name: sections.get(name) or "" for name in names}
 
 
-def _decode_sections(template: NoteTemplate, text: str) -> dict[str, str]:
+def decode_sections(template: NoteTemplate, text: str) -> dict[str, str]:
+    """A decrypted note body (JSON of its sections) as every section of its template."""
     data = json.loads(text)
     if not isinstance(data, dict):
         data = {}
     return {name: str(data.get(name) or "") for name in template_sections(template)}
+
+
+def may_read_note(actor: Actor, note: m.SessionNote, supervisor_id: int | None) -> bool:
+    """The one rule for reading a note's text: its author, its named co-signer and the supervisor
+    of the appointment's station, and only as a counsellor, whatever the reader's other roles."""
+    if not actor.can(Permission.KEEP_CASE_RECORDS):
+        return False
+    return actor.user_id in (note.author_id, note.cosigner_id, supervisor_id)
 
 
 class NoteService(RecordsService):
@@ -140,13 +149,7 @@ class NoteService(RecordsService):
     def _may_read(
         session: Session, actor: Actor, note: m.SessionNote, appointment: m.Appointment
     ) -> bool:
-        if not actor.can(Permission.KEEP_CASE_RECORDS):
-            return False
-        return actor.user_id in (
-            note.author_id,
-            note.cosigner_id,
-            station_supervisor(session, appointment.station_id),
-        )
+        return may_read_note(actor, note, station_supervisor(session, appointment.station_id))
 
     def _sections(
         self,
@@ -170,7 +173,7 @@ class NoteService(RecordsService):
             object_type="note",
             ref=code,
         )
-        return _decode_sections(note.template, text)
+        return decode_sections(note.template, text)
 
     def _addenda(
         self,
