@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 from carestation.db.base import Base, UTCDateTime
 from carestation.domain.roles import Role
 from carestation.domain.vocab import (
+    AgeBand,
     AppointmentStatus,
     AppointmentType,
     AssessmentMode,
@@ -42,11 +43,14 @@ from carestation.domain.vocab import (
     ExceptionKind,
     FlagSource,
     Gender,
+    Industry,
     Modality,
     NoteStatus,
     NoteTemplate,
+    PodPhase,
     PodProgramme,
     RegistrationStatus,
+    RiskAction,
     RiskLevel,
     RoomKind,
     Topic,
@@ -557,6 +561,82 @@ class Assessment(Base):
     mode: Mapped[AssessmentMode] = mapped_column(EnumText(AssessmentMode))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
     administered_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Revision 0004
+    # The unscored questions asked with the form (PHQ-9/GAD-7 "difficulty"): item id -> code.
+    extra_answers: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # The language the person read the questions in (the wording is part of the instrument).
+    language: Mapped[str | None] = mapped_column(String(8))
+    # A distress rating taken with an emotion-pod booking: before or after the session.
+    phase: Mapped[PodPhase | None] = mapped_column(EnumText(PodPhase))
+    # Anonymous forms: a screening campaign's, and what the visitor chose to tell about
+    # themselves. Their taken_at is the day only (local midnight), so that no row can be matched
+    # to a person by the minute they were at the station.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
+    age_band: Mapped[AgeBand | None] = mapped_column(EnumText(AgeBand))
+    respondent_gender: Mapped[Gender | None] = mapped_column(EnumText(Gender))
+    industry: Mapped[Industry | None] = mapped_column(EnumText(Industry))
+
+
+class RiskAlert(Base):
+    """A result that needs a person to act now (PHQ-9 item 9 above 0, K10 of 30 or more): shown
+    to everyone on duty at the station until someone records what was done.
+
+    An alert for an anonymous form names no assessment: only the station, the time, the
+    instrument and the rule, which is what the counsellor needs to go and find the person."""
+
+    __tablename__ = "risk_alert"
+    __table_args__ = (Index(None, "station_id", "acted_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    crisis_flag_id: Mapped[int | None] = mapped_column(ForeignKey("crisis_flag.id"))
+    mode: Mapped[AssessmentMode] = mapped_column(EnumText(AssessmentMode))
+    instrument: Mapped[str] = mapped_column(String(16))
+    # The rule that fired, e.g. "phq9_item9" or "k10_very_high" (keys of domain.risk.RISK_RULES).
+    reason: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acted_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[RiskAction | None] = mapped_column(EnumText(RiskAction))
+    # What was done, in words: under the client's data key, or for an anonymous alert under a
+    # key derived from the protection key.
+    note_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class Campaign(Base):
+    """A screening campaign (普测) for one employer or work unit: instruments, dates, codes."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="dates"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    work_unit: Mapped[str] = mapped_column(String(200))
+    # Canonical instrument codes in the order they are asked, e.g. ["phq9", "gad7"].
+    instruments: Mapped[list[str]] = mapped_column(JSON)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class CampaignCode(Base):
+    """A one-time code handed out on a slip. It records that it was used (the day only), never
+    by whom or with which result: the forms it unlocked carry the campaign, not the code."""
+
+    __tablename__ = "campaign_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_on: Mapped[date | None] = mapped_column(Date)
+    # The holder asked for a follow-up with the code (staff booked it, or it was requested).
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    follow_up_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class AuditEvent(Base):

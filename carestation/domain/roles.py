@@ -59,6 +59,16 @@ class Permission(StrEnum):
     HANDLE_DATA_REQUESTS = "handle_data_requests"
     # Set up, back up and restore the key that protects notes; purge expired records.
     MANAGE_KEYS = "manage_keys"
+    # Assessments (issue 5).
+    # Give a questionnaire in a session, and see a client's answers and trends (who may see
+    # a particular client's is decided in the services from the relationship).
+    GIVE_ASSESSMENTS = "give_assessments"
+    # Open the station's self-service screen, for a client or for anonymous visitors.
+    RUN_KIOSK = "run_kiosk"
+    # See and act on risk alerts at the stations the user works at.
+    ACT_ON_RISK_ALERTS = "act_on_risk_alerts"
+    # Screening campaigns: create, issue codes, print slips and the anonymised summary.
+    RUN_CAMPAIGNS = "run_campaigns"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -70,6 +80,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_ABSENCE,
             Permission.RECORD_CONSENT,
             Permission.CORRECT_CLIENTS,
+            Permission.RUN_KIOSK,
+            Permission.ACT_ON_RISK_ALERTS,
+            Permission.RUN_CAMPAIGNS,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -81,6 +94,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.KEEP_CASE_RECORDS,
             Permission.RECORD_CONSENT,
             Permission.CORRECT_CLIENTS,
+            Permission.GIVE_ASSESSMENTS,
+            Permission.RUN_KIOSK,
+            Permission.ACT_ON_RISK_ALERTS,
         }
     ),
     Role.MANAGER: frozenset({Permission.VIEW_SUMMARY}),

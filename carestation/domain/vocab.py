@@ -169,6 +169,49 @@ class DisclosureBasis(_Titled):
     LEGAL_DUTY = "legal_duty"
 
 
+class AgeBand(_Titled):
+    """Age in broad bands: all an anonymous visitor is asked, and only if they wish."""
+
+    UNDER_25 = "under_25"
+    FROM_25_TO_34 = "25_34"
+    FROM_35_TO_44 = "35_44"
+    FROM_45_TO_54 = "45_54"
+    FROM_55 = "55_plus"
+
+
+class Industry(_Titled):
+    """Broad industries for anonymous statistics (the unions' own groupings, not a registry)."""
+
+    MANUFACTURING = "manufacturing"
+    CONSTRUCTION = "construction"
+    TRANSPORT_DELIVERY = "transport_delivery"
+    RETAIL_HOSPITALITY = "retail_hospitality"
+    HEALTH_CARE = "health_care"
+    EDUCATION = "education"
+    PUBLIC_SERVICE = "public_service"
+    FINANCE_IT = "finance_it"
+    SANITATION_SERVICES = "sanitation_services"
+    OTHER = "other"
+
+
+class PodPhase(_Titled):
+    """When a distress rating was taken, relative to an emotion-pod session."""
+
+    BEFORE = "before"
+    AFTER = "after"
+
+
+class RiskAction(_Titled):
+    """What was done about a risk alert; one must be recorded before the alert goes away."""
+
+    SPOKE_WITH_PERSON = "spoke_with_person"
+    CONTACTED_EXPERT = "contacted_expert"
+    GAVE_HOTLINES = "gave_hotlines"
+    CALLED_EMERGENCY = "called_emergency"
+    BOOKED_SESSION = "booked_session"
+    PERSON_LEFT = "person_left"
+
+
 # Keyed by (enum class, value): members of different enums with the same value (BOOKED,
 # CANCELLED, OTHER ...) are equal as strings and would collide as plain dictionary keys.
 _PAIRS: tuple[tuple[StrEnum, str], ...] = (
@@ -257,6 +300,29 @@ _PAIRS: tuple[tuple[StrEnum, str], ...] = (
     (DisclosureBasis.CONSENT, N_("With the client's written consent")),
     (DisclosureBasis.VITAL_INTEREST, N_("To protect life or health in an emergency")),
     (DisclosureBasis.LEGAL_DUTY, N_("Required by law")),
+    (AgeBand.UNDER_25, N_("Under 25")),
+    (AgeBand.FROM_25_TO_34, N_("25 to 34")),
+    (AgeBand.FROM_35_TO_44, N_("35 to 44")),
+    (AgeBand.FROM_45_TO_54, N_("45 to 54")),
+    (AgeBand.FROM_55, N_("55 or over")),
+    (Industry.MANUFACTURING, N_("Manufacturing")),
+    (Industry.CONSTRUCTION, N_("Construction")),
+    (Industry.TRANSPORT_DELIVERY, N_("Transport, logistics and delivery")),
+    (Industry.RETAIL_HOSPITALITY, N_("Retail, catering and hotels")),
+    (Industry.HEALTH_CARE, N_("Health care")),
+    (Industry.EDUCATION, N_("Education")),
+    (Industry.PUBLIC_SERVICE, N_("Public service")),
+    (Industry.FINANCE_IT, N_("Finance and IT")),
+    (Industry.SANITATION_SERVICES, N_("Sanitation, cleaning and property services")),
+    (Industry.OTHER, N_("Other industry")),
+    (PodPhase.BEFORE, N_("Before the session")),
+    (PodPhase.AFTER, N_("After the session")),
+    (RiskAction.SPOKE_WITH_PERSON, N_("Spoke with the person in private")),
+    (RiskAction.CONTACTED_EXPERT, N_("Contacted the on-duty expert")),
+    (RiskAction.GAVE_HOTLINES, N_("Gave the help lines (12356, 12351, 120)")),
+    (RiskAction.CALLED_EMERGENCY, N_("Called emergency services (120 / 110)")),
+    (RiskAction.BOOKED_SESSION, N_("Booked a session with a counsellor")),
+    (RiskAction.PERSON_LEFT, N_("The person had left; nothing more could be done")),
 )
 _TITLES: dict[tuple[type, str], str] = {
     (type(member), member.value): title for member, title in _PAIRS
