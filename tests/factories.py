@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
@@ -24,6 +25,10 @@ from carestation.domain.vocab import (
     RoomKind,
 )
 from carestation.services.container import Services
+
+if TYPE_CHECKING:
+    from carestation.services.assessments import AssessmentService
+    from carestation.services.risk_alerts import RiskAlertService
 
 PASSWORD = "correct horse battery"
 HOURS = tuple(OpeningHours(d, time(8, 30), time(17, 0)) for d in range(5))
@@ -231,3 +236,18 @@ def give_consent(
         session.add(row)
         session.flush()
         return row.id
+
+
+def assessment_services(services: Services) -> tuple[AssessmentService, RiskAlertService]:
+    """The assessment and risk-alert services over the test database, on the test clock."""
+    from carestation.services.assessments import AssessmentService
+    from carestation.services.risk_alerts import RiskAlertService
+
+    clock = services.audit.clock
+    alerts = RiskAlertService(services.db, services.audit, clock, services.vault)
+    return (
+        AssessmentService(
+            services.db, services.audit, clock, services.vault, services.crisis, alerts
+        ),
+        alerts,
+    )

@@ -20,6 +20,7 @@ from carestation.domain.client_code import new_client_code
 from carestation.domain.errors import Conflict
 from carestation.domain.roles import Role
 from carestation.domain.vocab import (
+    AgeBand,
     AppointmentStatus,
     AppointmentType,
     AssessmentMode,
@@ -27,7 +28,9 @@ from carestation.domain.vocab import (
     CaseStatus,
     CounsellorKind,
     Gender,
+    Industry,
     Modality,
+    PodPhase,
     RegistrationStatus,
     RiskLevel,
     RoomKind,
@@ -77,9 +80,13 @@ TABLE_ORDER = (
     "appointment",
     "lecture_registration",
     "waitlist_entry",
+    "campaign",
+    "campaign_code",
     "assessment",
 )
 _TABLES_WITH_ID = (
+    "campaign",
+    "campaign_code",
     "session_note",
     "crisis_flag",
     "crisis_followup",
@@ -273,6 +280,8 @@ class DemoSummary:
     notes: int = 0
     crisis_flags: int = 0
     crisis_followups: int = 0
+    campaigns: int = 0
+    campaign_codes: int = 0
 
     def table_counts(self) -> dict[str, int]:
         """Rows written per table, keyed by table name, in foreign-key order."""
@@ -291,6 +300,8 @@ class DemoSummary:
             "appointment": self.appointments,
             "lecture_registration": self.lecture_registrations,
             "waitlist_entry": self.waitlist_entries,
+            "campaign": self.campaigns,
+            "campaign_code": self.campaign_codes,
             "assessment": self.assessments,
             "consent": self.consents,
             "client_key": self.client_keys,
@@ -841,6 +852,7 @@ class _Generator:
         self._make_cases(cases)
         self._make_pods(pods)
         self._make_anonymous_assessments()
+        self._make_campaigns()
         self._make_waitlists()
         self.writer.flush()
         counts = self.writer.counts
@@ -863,6 +875,8 @@ class _Generator:
             assessments=counts["assessment"],
             lecture_registrations=counts["lecture_registration"],
             waitlist_entries=counts["waitlist_entry"],
+            campaigns=counts["campaign"],
+            campaign_codes=counts["campaign_code"],
             accounts=tuple(self.accounts),
         )
 
@@ -1759,9 +1773,18 @@ class _Generator:
         taken_at: datetime,
         mode: str,
         administered_by: int | None,
+        phase: str | None = None,
+        profile: tuple[str | None, str | None, str | None] = (None, None, None),
+        campaign_id: int | None = None,
     ) -> None:
         answers = self._answers(code, distress)
         version, total, band = self._score(code, answers)
+        extra = None
+        if code in ("phq9", "gad7"):
+            # The unscored "difficulty" question: more difficulty with more distress.
+            level = min(3, max(0, round(distress * 3 + self.rng.uniform(-0.6, 0.6))))
+            extra = {"10" if code == "phq9" else "8": level}
+        age_band, gender, industry = profile
         self.writer.add(
             "assessment",
             {
@@ -1778,6 +1801,13 @@ class _Generator:
                 "mode": mode,
                 "taken_at": taken_at,
                 "administered_by": administered_by,
+                "extra_answers": extra,
+                "language": "en" if self.rng.random() < 0.02 else "zh_CN",
+                "phase": phase,
+                "campaign_id": campaign_id,
+                "age_band": age_band,
+                "respondent_gender": gender,
+                "industry": industry,
             },
         )
 
@@ -1865,7 +1895,10 @@ class _Generator:
             return
         before = rng.uniform(0.35, 0.8)
         after = before * rng.uniform(0.45, 0.9)
-        for distress, taken_at in ((before, row["starts_at"]), (after, row["ends_at"])):
+        for distress, taken_at, phase in (
+            (before, row["starts_at"], PodPhase.BEFORE),
+            (after, row["ends_at"], PodPhase.AFTER),
+        ):
             self._assessment(
                 "mood",
                 distress,
@@ -1876,6 +1909,7 @@ class _Generator:
                 taken_at=taken_at,
                 mode=AssessmentMode.KIOSK,
                 administered_by=None,
+                phase=phase,
             )
 
     # ----------------------------------------------------------------- anonymous walk-ins
@@ -1896,8 +1930,6 @@ class _Generator:
                     break
             else:
                 continue
-            opens, closes = rng.choice(periods)
-            minute = rng.randrange(opens, closes)
             self._assessment(
                 rng.choices(ANONYMOUS_INSTRUMENTS, cum_weights=cum)[0],
                 rng.uniform(0.1, 0.8),
@@ -1905,11 +1937,104 @@ class _Generator:
                 client=None,
                 case_id=None,
                 appointment_id=None,
-                taken_at=self._at(station.tz, day, minute),
+                # The day only, as the app stores anonymous forms.
+                taken_at=self._at(station.tz, day, 0),
                 mode=AssessmentMode.ANONYMOUS,
                 administered_by=None,
+                profile=self._anonymous_profile(),
             )
         self._progress("writing", 0.98)
+
+    # ----------------------------------------------------------------- screening campaigns
+
+    def _make_campaigns(self) -> None:
+        """About one screening campaign per station and year for a local employer, most codes
+        used; the busiest station also has one running now, with codes still to hand out."""
+        from carestation.domain import campaign_codes
+
+        rng = self.rng
+        units = self._work_units()
+        now = datetime.combine(self.today, datetime.min.time(), tzinfo=UTC)
+        for station in self.stations:
+            first = rng.randrange(20, 200)
+            starts = list(range(first, self.today_idx - 14, 365))
+            if station.id == 1:
+                starts.append(self.today_idx - 6)
+            for start in starts:
+                end = min(start + rng.randrange(14, 29), self.n_days - 1)
+                current = end >= self.today_idx
+                pair = rng.choice((("phq9", "gad7"), ("who5", "pss10"), ("phq9", "gad7", "k10")))
+                campaign_id = self._id("campaign")
+                opened = self._at(station.tz, max(0, start - 7), 10 * 60)
+                self.writer.add(
+                    "campaign",
+                    {
+                        "id": campaign_id,
+                        "station_id": station.id,
+                        "name": f"{self._year_of(start)}年度职工心理健康普测",
+                        "work_unit": rng.choice(units),
+                        "instruments": list(pair),
+                        "starts_on": self.window_start + timedelta(days=start),
+                        "ends_on": self.window_start + timedelta(days=end),
+                        "created_at": opened,
+                        "created_by": station.staff_id,
+                        "closed_at": None
+                        if current
+                        else min(now, self._at(station.tz, end + 1, 9 * 60)),
+                        "version": 1,
+                    },
+                )
+                issued = rng.randrange(80, 301, 10)
+                share = rng.uniform(0.15, 0.4) if current else rng.uniform(0.55, 0.85)
+                last_day = min(end, self.today_idx - 1)
+                for _n in range(issued):
+                    payload = "".join(rng.choice(campaign_codes.ALPHABET) for _i in range(9))
+                    used_day = (
+                        rng.randint(start, last_day)
+                        if last_day >= start and rng.random() < share
+                        else None
+                    )
+                    self.writer.add(
+                        "campaign_code",
+                        {
+                            "id": self._id("campaign_code"),
+                            "campaign_id": campaign_id,
+                            "code": payload + campaign_codes.check_character(payload),
+                            "issued_at": opened,
+                            "used_on": None
+                            if used_day is None
+                            else self.window_start + timedelta(days=used_day),
+                            "follow_up_at": None,
+                            "follow_up_by": None,
+                        },
+                    )
+                    if used_day is None:
+                        continue
+                    distress = min(0.95, max(0.02, rng.gauss(0.3, 0.16)))
+                    for code in pair:
+                        self._assessment(
+                            code,
+                            distress,
+                            station=station,
+                            client=None,
+                            case_id=None,
+                            appointment_id=None,
+                            taken_at=self._at(station.tz, used_day, 0),
+                            mode=AssessmentMode.ANONYMOUS,
+                            administered_by=None,
+                            campaign_id=campaign_id,
+                        )
+
+    def _year_of(self, day: int) -> int:
+        return (self.window_start + timedelta(days=day)).year
+
+    def _anonymous_profile(self) -> tuple[str | None, str | None, str | None]:
+        """What a walk-in chose to tell: often nothing, sometimes some of it."""
+        rng = self.rng
+        age = rng.choice(list(AgeBand)) if rng.random() < 0.7 else None
+        gender = rng.choice((Gender.FEMALE, Gender.MALE)) if rng.random() < 0.7 else None
+        industry = rng.choice(list(Industry)) if rng.random() < 0.6 else None
+        return age, gender, industry
 
 
 def _case_kind(rng: random.Random) -> str:

@@ -35,6 +35,10 @@ MAX_PLAN_STEP = 200
 # flag is shown, so it follows the language; an unknown key is shown as it is.
 ASSESSMENT_REASONS: dict[str, str] = {
     "self_harm_item": N_("An answer about self-harm or suicide needs attention at once."),
+    "k10_very_high": N_(
+        "The K10 total shows very high psychological distress (30 or more); talk with the person "
+        "today."
+    ),
     "severe_band": N_("The assessment score is in the severe range."),
 }
 

@@ -104,6 +104,26 @@ ACTIONS = {
     "record_crisis_followup": N_("Record a crisis follow-up"),
     "view_crisis_flag": N_("View a crisis flag"),
     "view_crisis_followups": N_("View crisis follow-ups due"),
+    # assessments, the self-service screen and risk alerts
+    "record_assessment": N_("Record a questionnaire"),
+    "view_assessments": N_("View a client's questionnaires"),
+    "record_pod_rating": N_("Record an emotion-pod distress rating"),
+    "view_pod_ratings": N_("View emotion-pod distress ratings"),
+    "view_band_distribution": N_("View questionnaire statistics"),
+    "kiosk_exit": N_("Close the self-service screen"),
+    "raise_risk_alert": N_("Raise a risk alert"),
+    "act_on_risk_alert": N_("Record the action taken on a risk alert"),
+    "view_recent_risk_alerts": N_("View risk alerts"),
+    # screening campaigns
+    "create_campaign": N_("Create a screening campaign"),
+    "issue_campaign_codes": N_("Issue screening codes"),
+    "print_campaign_codes": N_("Print screening code slips"),
+    "close_campaign": N_("Close a screening campaign"),
+    "use_campaign_code": N_("Use a screening code at the self-service screen"),
+    "request_campaign_follow_up": N_("Record a follow-up request for a screening code"),
+    "view_campaign_summary": N_("View a screening campaign's summary"),
+    "list_campaigns": N_("List screening campaigns"),
+    "view_campaign": N_("View a screening campaign"),
 }
 RESULTS = {
     "ok": N_("Done"),

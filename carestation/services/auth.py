@@ -8,7 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from carestation.db.models import UserAccount
-from carestation.domain.errors import AccountLocked, AuthenticationFailed, ValidationError
+from carestation.domain.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    PermissionDenied,
+    ValidationError,
+)
+from carestation.domain.roles import Permission
 from carestation.domain.validation import password_problem
 from carestation.domain.values import Actor
 from carestation.i18n import _
@@ -73,6 +79,68 @@ class AuthService(Service):
         # Raised after the transaction so the failure counter and the audit entry are committed.
         if failure is not None:
             raise failure
+        return actor
+
+    def verify_station_staff(self, *, username: str, password: str, station_id: int) -> Actor:
+        """Checks that a member of this station's team is at the self-service screen (to close it).
+
+        The password is checked exactly as at sign-in: the same failure count and lock-out, the
+        same one message for unknown users and wrong passwords. A right password from someone
+        who may not run the screen, or who does not work at `station_id`, is refused with
+        PermissionDenied. Nothing else changes: it is not a sign-in (no last_sign_in_at).
+        """
+        name = username.strip().lower()
+        now = self.clock.now()
+        failure: AuthenticationFailed | PermissionDenied | None = None
+        actor: Actor | None = None
+        with self.db.write() as session:
+            user = session.scalars(
+                select(UserAccount)
+                .where(UserAccount.username == name)
+                .options(selectinload(UserAccount.roles), selectinload(UserAccount.stations))
+            ).one_or_none()
+            if user is None or not user.active:
+                burn_equal_time(password)
+                failure = _wrong_credentials()
+                result, detail = "failed", ""
+            elif user.locked_until is not None and user.locked_until > now:
+                burn_equal_time(password)
+                failure = _locked(user.locked_until)
+                result, detail = "locked", ""
+            elif not verify_password(user.password_hash, password):
+                failure = self._count_failure(user, now)
+                result = "failed"
+                detail = "locked" if isinstance(failure, AccountLocked) else ""
+            else:
+                user.failed_attempts = 0
+                user.locked_until = None
+                if needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(password)
+                actor = _actor_for(user, station_id)
+                if not actor.can(Permission.RUN_KIOSK) or station_id not in actor.station_ids:
+                    failure = PermissionDenied(
+                        _(
+                            "Only a member of this station's team can close the self-service "
+                            "screen. Ask a colleague who works here."
+                        )
+                    )
+                    result, detail = "denied", ""
+                else:
+                    result, detail = "ok", ""
+            self.audit.record(
+                session,
+                actor=actor,
+                username=name,
+                action="kiosk_exit",
+                object_type="station",
+                object_ref=str(station_id),
+                result=result,
+                detail=detail,
+            )
+        # Raised after the transaction so the failure counter and the audit entry are committed.
+        if failure is not None:
+            raise failure
+        assert actor is not None
         return actor
 
     def _count_failure(self, user: UserAccount, now: datetime) -> AuthenticationFailed:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from carestation.db.engine import Database
 from carestation.services.admin import AdminService
 from carestation.services.appointments import AppointmentQueries
+from carestation.services.assessments import AssessmentService
 from carestation.services.audit import AuditLog
 from carestation.services.audit_queries import AuditQueries
 from carestation.services.auth import AuthService
 from carestation.services.booking import BookingService
 from carestation.services.calendar_export import CalendarExport
+from carestation.services.campaigns import CampaignService
 from carestation.services.cases import CaseService
 from carestation.services.client_rights import ClientRightsService
 from carestation.services.clients import ClientService
@@ -25,6 +27,7 @@ from carestation.services.lectures import LectureService
 from carestation.services.notes import NoteService
 from carestation.services.print_log import PrintLog
 from carestation.services.retention import RetentionService
+from carestation.services.risk_alerts import RiskAlertService
 from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
@@ -61,6 +64,9 @@ class Services:
     disclosures: DisclosureService
     retention: RetentionService
     station_records: StationRecordsService
+    risk_alerts: RiskAlertService
+    assessments: AssessmentService
+    campaigns: CampaignService
 
 
 def build_services(
@@ -76,6 +82,8 @@ def build_services(
         vault.prepare()
     audit = AuditLog(db, clock, vault)
     booking = BookingService(db, audit, clock)
+    crisis = CrisisService(db, audit, clock, vault)
+    risk_alerts = RiskAlertService(db, audit, clock, vault)
     return Services(
         db=db,
         vault=vault,
@@ -95,7 +103,7 @@ def build_services(
         calendar_export=CalendarExport(db, audit, clock),
         print_log=PrintLog(db, audit, clock),
         keys=KeyAdminService(db, audit, clock, vault),
-        crisis=CrisisService(db, audit, clock, vault),
+        crisis=crisis,
         cases=CaseService(db, audit, clock, vault),
         notes=NoteService(db, audit, clock, vault),
         consent=ConsentService(db, audit, clock, vault),
@@ -103,4 +111,7 @@ def build_services(
         disclosures=DisclosureService(db, audit, clock, vault),
         retention=RetentionService(db, audit, clock, vault),
         station_records=StationRecordsService(db, audit, clock),
+        risk_alerts=risk_alerts,
+        assessments=AssessmentService(db, audit, clock, vault, crisis, risk_alerts),
+        campaigns=CampaignService(db, audit, clock, vault, risk_alerts),
     )

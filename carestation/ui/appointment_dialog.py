@@ -454,6 +454,10 @@ class AppointmentDialog(QDialog):
         layout.addWidget(self.history_table)
         layout.addWidget(close)
         self.reload()
+        from carestation.ui.pod_rating import add_pod_rating_box
+
+        # Before and after ratings belong to pod bookings only; None for every other kind.
+        self.pod_box = add_pod_rating_box(self, services.assessments, actor, prompter)
         self.resize(max(640, self.sizeHint().width()), self.sizeHint().height())
 
     # --- showing --------------------------------------------------------------------------

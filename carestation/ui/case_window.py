@@ -413,6 +413,13 @@ class CaseDialog(QDialog):
             _("Raise crisis &flag..."), objectName="raise_flag", autoDefault=False
         )
         self.flag_button.clicked.connect(self.on_raise_flag)
+        self.questionnaire_button = QPushButton(
+            _("&Questionnaire..."), objectName="give_questionnaire", autoDefault=False
+        )
+        self.questionnaire_button.setToolTip(
+            _("Give a questionnaire now, linked to this case and the selected session")
+        )
+        self.questionnaire_button.clicked.connect(self.give_questionnaire)
         self.close_case_button = QPushButton(
             _("C&lose case..."), objectName="close_case", autoDefault=False
         )
@@ -420,7 +427,12 @@ class CaseDialog(QDialog):
         done = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         done.rejected.connect(self.reject)
         buttons = QHBoxLayout()
-        for button in (self.note_button, self.flag_button, self.close_case_button):
+        for button in (
+            self.note_button,
+            self.questionnaire_button,
+            self.flag_button,
+            self.close_case_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(done)
@@ -509,6 +521,9 @@ class CaseDialog(QDialog):
         self.edit_button.setVisible(open_case and self._is_counsellor())
         self.close_case_button.setVisible(open_case and self._is_counsellor())
         self.flag_button.setVisible(open_case and self._actor.can(Permission.KEEP_CASE_RECORDS))
+        self.questionnaire_button.setVisible(
+            open_case and self._actor.can(Permission.GIVE_ASSESSMENTS)
+        )
         self.note_button.setEnabled(self._note_appointment(self.selected()) is not None)
 
     def selected(self) -> TimelineItem | None:
@@ -528,6 +543,33 @@ class CaseDialog(QDialog):
         )
 
     # --- actions ------------------------------------------------------------------------------
+    def give_questionnaire(self) -> QDialog | None:
+        from carestation.ui.assessment_dialog import AssessmentDialog
+
+        case = self.case
+        if case is None:
+            return None
+        item = self.selected()
+        appointment_id = (
+            item.appointment_id
+            if item is not None and item.kind is TimelineKind.APPOINTMENT
+            else None
+        )
+        dialog = AssessmentDialog(
+            self._services.assessments,
+            self._actor,
+            self._prompter,
+            client_id=case.client_id,
+            client_label=case.client_code,
+            case_id=self.case_id,
+            appointment_id=appointment_id,
+            parent=self,
+        )
+        dialog.form_recorded.connect(lambda _form: self.reload())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
     def _row_activated(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_note_for(self.timeline_model.row_value(index.row()))

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from html import escape
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, Signal
@@ -53,6 +54,9 @@ from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, ye
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 from carestation.ui.views.schedule_dialogs import date_edit, pydate, qdate
+
+if TYPE_CHECKING:
+    from carestation.ui.client_questionnaires import QuestionnairesTab
 
 DEFAULT_ZONE = "Asia/Shanghai"
 ShowPreview = Callable[[QWidget | None, Printable, str, Prompter], None]
@@ -478,6 +482,20 @@ class ClientRecordDialog(QDialog):
         if counsellor:
             self.tabs.addTab(self._cases_tab(), _("C&ases"))
             self.tabs.addTab(self._disclosures_tab(), _("D&isclosures"))
+        self.questionnaires: QuestionnairesTab | None = None
+        if actor.can(Permission.GIVE_ASSESSMENTS):
+            from carestation.ui.client_questionnaires import QuestionnairesTab
+
+            self.questionnaires = QuestionnairesTab(
+                services,
+                actor,
+                prompter,
+                client_id=client_id,
+                client_code=lambda: self.client.client_code if self.client else "",
+                on_recorded=lambda: self.banner.show_for(client_id),
+                parent=self,
+            )
+            self.tabs.addTab(self.questionnaires, _("&Questionnaires"))
         self.message_label = QLabel(objectName="record_message", wordWrap=True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         done = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -517,8 +535,20 @@ class ClientRecordDialog(QDialog):
         self.correct_button.setToolTip(_("Correct the registered details, at the client's request"))
         self.correct_button.clicked.connect(self.on_correct)
         self.correct_button.setVisible(self._actor.can(Permission.CORRECT_CLIENTS))
+        self.kiosk_button = QPushButton(
+            _("Questionnaires on the &self-service screen..."),
+            tab,
+            objectName="kiosk_for_client",
+            autoDefault=False,
+        )
+        self.kiosk_button.setToolTip(
+            _("The client answers on the station's self-service screen (needs their consent)")
+        )
+        self.kiosk_button.clicked.connect(self.on_kiosk)
+        self.kiosk_button.setVisible(self._actor.can(Permission.RUN_KIOSK))
         buttons = QHBoxLayout()
         buttons.addWidget(self.correct_button)
+        buttons.addWidget(self.kiosk_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(tab)
         layout.addLayout(form)
@@ -735,6 +765,9 @@ class ClientRecordDialog(QDialog):
             self.reload_cases()
         elif name == "disclosures_tab":
             self.reload_disclosures()
+        elif name == "questionnaires_tab" and self.questionnaires is not None:
+            self._loaded_tabs.add(name)
+            self.questionnaires.reload()
 
     def reload_cases(self, *, select_id: int | None = None) -> None:
         if self.cases_panel is None:
@@ -796,6 +829,19 @@ class ClientRecordDialog(QDialog):
         dialog = CorrectClientDialog(self._services, self._actor, self._prompter, client, self)
         open_dialog(dialog, lambda: self._corrected(dialog.saved))
         return dialog
+
+    def on_kiosk(self) -> bool:
+        from carestation.ui.kiosk_launcher import find_launcher
+
+        launcher = find_launcher(self)
+        if launcher is None:
+            self._prompter.error(
+                self,
+                _("Self-service screen"),
+                _("Open the client's record from the main window to use the self-service screen."),
+            )
+            return False
+        return launcher.choose_and_start(client_id=self.client_id, parent=self)
 
     def _corrected(self, client: ClientSummary) -> None:
         self._fill_details(client)
@@ -1010,6 +1056,8 @@ class ClientRecordDialog(QDialog):
         if self.disclosures_panel is not None:
             self.disclosures_panel.set_rows([])
             self.disclosures_note.clear()
+        if self.questionnaires is not None:
+            self.questionnaires.clear()
         self.message_label.clear()
         self.banner.clear()
         self.done(QDialog.DialogCode.Rejected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -24,8 +26,10 @@ from carestation.services.container import Services
 from carestation.settings import Settings
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog, about_text
 from carestation.ui.idle import IdleWatcher
+from carestation.ui.kiosk_launcher import KioskLauncher
 from carestation.ui.lock_screen import LockScreen
 from carestation.ui.prompts import Prompter
+from carestation.ui.risk_alert_bar import RiskAlertBar
 from carestation.ui.views.base import View
 
 
@@ -58,6 +62,10 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
         views.append(MyCasesView(services, actor, prompter))
         views.append(CosignQueueView(services, actor, prompter))
         views.append(FollowUpsView(services.crisis, actor, prompter))
+    if actor.can(Permission.ACT_ON_RISK_ALERTS):
+        from carestation.ui.views.risk_alerts_view import RiskAlertsView
+
+        views.append(RiskAlertsView(services.risk_alerts, actor, prompter))
     if actor.can(Permission.REGISTER_CLIENTS):
         from carestation.ui.views.clients_view import ClientsView
 
@@ -66,6 +74,10 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
         from carestation.ui.views.summary_view import SummaryView
 
         views.append(SummaryView(services.summary, actor, prompter))
+    if actor.can(Permission.RUN_CAMPAIGNS) or actor.can(Permission.VIEW_SUMMARY):
+        from carestation.ui.views.campaigns_view import CampaignsView
+
+        views.append(CampaignsView(services.campaigns, actor, prompter, stations=services.admin))
     if actor.can(Permission.MANAGE_STATIONS):
         from carestation.ui.views.admin_stations import StationsView
 
@@ -145,12 +157,22 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
         self.nav.currentRowChanged.connect(self.show_view)
 
-        self.workspace = QSplitter()
-        self.workspace.addWidget(self.nav)
-        self.workspace.addWidget(self.stack)
-        self.workspace.setStretchFactor(1, 1)
-        self.workspace.setChildrenCollapsible(False)
-        self.workspace.setSizes([200, 1000])
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([200, 1000])
+        self.workspace = QWidget(objectName="workspace")
+        workspace_layout = QVBoxLayout(self.workspace)
+        workspace_layout.setContentsMargins(0, 0, 0, 0)
+        workspace_layout.setSpacing(0)
+        self.alert_bar = self._alert_bar()
+        if self.alert_bar is not None:
+            workspace_layout.addWidget(self.alert_bar)
+        workspace_layout.addWidget(self.splitter, 1)
+        self.kiosk_launcher = KioskLauncher(services, actor, prompter, self)
+        self.kiosk_launcher.session_saved.connect(lambda _saved: self._alerts_changed())
         self.lock_screen = LockScreen(services.auth, actor)
         self.lock_screen.unlocked.connect(self.unlock)
         self.lock_screen.sign_out_requested.connect(self.sign_out)
@@ -175,6 +197,7 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
 
     def _build_menus(self) -> None:
+        self._menus: list[QMenu] = []
         menu = self.menuBar().addMenu(_("&CareStation"))
         self.lock_action = QAction(_("&Lock screen"), self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
@@ -213,13 +236,55 @@ class MainWindow(QMainWindow):
         refresh.triggered.connect(self.refresh_current)
         go.addSeparator()
         go.addAction(refresh)
+        self.kiosk_actions: list[QAction] = []
+        if self.kiosk_launcher.available:
+            kiosk_menu = self.menuBar().addMenu(_("&Self-service"))
+            welcome = QAction(_("Open the &self-service screen"), self)
+            welcome.setShortcut(QKeySequence("Ctrl+K"))
+            welcome.triggered.connect(self.kiosk_launcher.open_welcome)
+            anonymous = QAction(_("Start an &anonymous questionnaire on the screen..."), self)
+            anonymous.triggered.connect(
+                lambda: self.kiosk_launcher.choose_and_start(client_id=None)
+            )
+            self.kiosk_actions = [welcome, anonymous]
+            for action in self.kiosk_actions:
+                kiosk_menu.addAction(action)
+            self._menus.append(kiosk_menu)
         help_menu = self.menuBar().addMenu(_("&Help"))
+        about_instruments = QAction(_("About the &questionnaires"), self)
+        about_instruments.triggered.connect(self._about_instruments)
+        help_menu.addAction(about_instruments)
         about = QAction(_("&About CareStation"), self)
         about.triggered.connect(
             lambda: self._prompter.info(self, _("About CareStation"), about_text())
         )
         help_menu.addAction(about)
-        self._menus = [menu, go, help_menu]
+        self._menus += [menu, go, help_menu]
+
+    # --- risk alerts -----------------------------------------------------------------------
+    def _alert_bar(self) -> RiskAlertBar | None:
+        if not self._actor.can(Permission.ACT_ON_RISK_ALERTS):
+            return None
+        from carestation.ui.views.risk_alerts_view import RiskAlertsView, link
+
+        bar = RiskAlertBar(self._services.risk_alerts, self._actor, self)
+        for index, view in enumerate(self.views):
+            if isinstance(view, RiskAlertsView):
+                link(bar, view)
+                bar.open_requested.connect(lambda i=index: self.nav.setCurrentRow(i))
+        bar.start()
+        return bar
+
+    def _alerts_changed(self) -> None:
+        if self.alert_bar is not None:
+            self.alert_bar.refresh()
+
+    def _about_instruments(self) -> None:
+        from carestation.ui.about_instruments import AboutInstrumentsDialog
+
+        dialog = AboutInstrumentsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     # --- navigation ----------------------------------------------------------------------
     def show_view(self, index: int) -> None:
@@ -249,6 +314,8 @@ class MainWindow(QMainWindow):
         if self.is_locked:
             return
         self._forget_screens()
+        if self.alert_bar is not None:
+            self.alert_bar.clear()
         self.pages.setCurrentWidget(self.lock_screen)
         for menu in self._menus:
             menu.menuAction().setVisible(False)
@@ -272,6 +339,8 @@ class MainWindow(QMainWindow):
             menu.menuAction().setVisible(True)
         self.statusBar().show()
         self.idle.start()
+        if self.alert_bar is not None:
+            self.alert_bar.start()
         self.refresh_current()
         index = self.stack.currentIndex()
         if index >= 0:
@@ -298,6 +367,7 @@ class MainWindow(QMainWindow):
         if self._signing_out:
             return
         self._signing_out = True
+        self.kiosk_launcher.shut_down()
         self._forget_screens()
         self.idle.stop()
         app = QApplication.instance()
@@ -307,7 +377,10 @@ class MainWindow(QMainWindow):
         self.signed_out.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.kiosk_launcher.shut_down()
         self._forget_screens()
+        if self.alert_bar is not None:
+            self.alert_bar.clear()
         self.idle.stop()
         app = QApplication.instance()
         if app is not None:

@@ -363,6 +363,7 @@ def test_staff_see_details_and_consents_only_counsellors_also_cases_and_disclosu
         "consents_tab",
         "cases_tab",
         "disclosures_tab",
+        "questionnaires_tab",
     ]
     assert not counsellor.banner.isHidden()
     assert counsellor.banner.reason_label.text() == "Reason: 多次表达轻生念头"

@@ -1,0 +1,31 @@
+"""The one font every report uses: the bundled WenQuanYi Micro Hei (Chinese and Latin), embedded
+as a TrueType subset so a printout shows Chinese on any PC, never boxes."""
+
+from __future__ import annotations
+
+import threading
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from carestation.resources import resource_path
+
+FONT = "WenQuanYiMicroHei"
+BUNDLED_FILE = "wqy-microhei.ttc"
+_lock = threading.Lock()
+
+
+def register_fonts() -> str:
+    """Registers the font once (thread-safe) and returns its name for setFont / styles."""
+    with _lock:
+        if FONT not in pdfmetrics.getRegisteredFontNames():
+            # subfontIndex 0: the collection's first face (Micro Hei, not the Mono variant).
+            font = TTFont(FONT, str(resource_path("fonts", BUNDLED_FILE)), subfontIndex=0)
+            pdfmetrics.registerFont(font)
+            # No bold or italic face ships: map them to the regular one, so a <b> in a
+            # paragraph can never fall back to an unembedded standard font.
+            for bold in (0, 1):
+                for italic in (0, 1):
+                    addMapping(FONT, bold, italic, FONT)
+    return FONT
