@@ -275,7 +275,14 @@ class AssessmentDialog(QDialog):
         self.instrument_combo.currentIndexChanged.connect(self._instrument_chosen)
         self.language_combo.currentIndexChanged.connect(lambda _i: self._build(keep=True))
         self._build(keep=False)
-        self.resize(1040, 780)
+        # Never beyond the screen (1366 x 768 is common at stations): Save must stay visible;
+        # the questions scroll instead.
+        screen = (parent or self).screen()
+        room = screen.availableGeometry() if screen is not None else None
+        self.resize(
+            min(1040, room.width() - 40) if room is not None else 1040,
+            min(780, room.height() - 80) if room is not None else 780,
+        )
 
     # --- what is shown ------------------------------------------------------------------------
     def _result_labels(self) -> list[QLabel]:

@@ -245,6 +245,8 @@ def test_a_counsellor_gives_the_questionnaire_in_a_session(
     )
     qtbot.addWidget(dialog)
     dialog.show()
+    # Save stays on screen, title bar and task bar included (1366 x 768 at many stations).
+    assert dialog.height() <= dialog.screen().availableGeometry().height() - 80
     combo = dialog.language_combo
     combo.setCurrentIndex(combo.findData(language))  # "Questions in": 中文 / English
     assert dialog.form_title_label.text() == instrument.title(language)

@@ -288,7 +288,13 @@ def test_every_questionnaire_can_be_taken_in_both_languages(
     ):
         page = kiosk.window.question
         assert page.text.text() == text
-        assert page.count_label.text() == f"Question {number} of {total}"
+        assert (
+            page.count_label.text()
+            == {
+                "en": f"Question {number} of {total}",
+                "zh_CN": f"第 {number} 题，共 {total} 题",
+            }[language]
+        )
         assert (page.progress.value(), page.progress.maximum()) == (number, total)
         options = (
             instrument.options
@@ -556,7 +562,7 @@ def test_a_campaign_code_unlocks_its_questionnaires_and_the_code_is_used_once(
     kiosk.tap(kiosk.button("code_continue"))
     assert kiosk.page == "kiosk_intro"
     assert load_instrument("phq9").title("zh_CN") in kiosk.shown_text()
-    assert "Questionnaire 1 of 2" in kiosk.shown_text()
+    assert "第 1 份问卷，共 2 份" in kiosk.shown_text()
     kiosk.answer_form([1] * 9, [1])
     assert kiosk.page == "kiosk_intro"
     assert load_instrument("gad7").title("zh_CN") in kiosk.shown_text()
@@ -574,7 +580,7 @@ def test_a_campaign_code_unlocks_its_questionnaires_and_the_code_is_used_once(
     assert kiosk.services.assessments.calls == []
     assert kiosk.page == "kiosk_help"  # PHQ-9 item 9 answered "several days"
     assert GOOD_CODE in kiosk.shown_text()
-    assert "free follow-up talk" in kiosk.shown_text()
+    assert "免费的随访谈话" in kiosk.shown_text()
 
 
 def test_campaign_thanks_page_offers_the_follow_up_with_the_code(
