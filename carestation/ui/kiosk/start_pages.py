@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from carestation.assessments import load_instrument
+from carestation.domain import campaign_codes
 from carestation.domain.assessment_values import AnonymousProfile
 from carestation.domain.vocab import AgeBand, Gender, Industry
 from carestation.i18n import N_, _, current_language, ngettext
@@ -95,6 +96,8 @@ class WelcomePage(Page):
 
 
 # The on-screen keyboard for codes (a QR scanner or a keyboard can type into the field too).
+# Keys for characters no code contains (0, 1, I, L, O) stay in place but cannot be pressed, so
+# the layout is the familiar one and a look-alike cannot be typed by mistake.
 _KEY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
 
 
@@ -125,6 +128,7 @@ class CodePage(Page):
                 key = button("key", f"key_{char}", char)
                 key.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 key.clicked.connect(lambda _checked=False, c=char: self._type(c))
+                key.setEnabled(char in campaign_codes.ALPHABET)
                 grid.addWidget(key, row, col)
         self.delete = button("key", "key_delete", "\u232b")
         self.delete.setFocusPolicy(Qt.FocusPolicy.NoFocus)
