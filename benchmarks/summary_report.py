@@ -1,0 +1,157 @@
+"""The managers' summary report at scale (issue 6). Usage:
+
+    python benchmarks/summary_report.py [--db URL] [--clients 100000] [--months 60] [--runs 5]
+                                        [--read-only]
+
+On `carestation demo --clients 100000 --months 60` data (generated into a temporary SQLite file
+when --db is not given, or used as it is when the database already holds data) it measures the
+whole service call (every figure of every station, suppression included) for the last 12 whole
+months of data, all stations, by month and by quarter (target: under 3 s each).
+
+--read-only: nothing is written (the audit entry of each report is skipped; on PostgreSQL every
+transaction is read-only), for a shared benchmark database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select
+
+from carestation.db import models as m
+from carestation.db.demo import generate_demo
+from carestation.db.engine import Database, make_engine
+from carestation.db.migrate import open_database
+from carestation.domain.roles import Role
+from carestation.domain.values import Actor
+from carestation.services.assessment_stats import next_month
+from carestation.services.audit import AuditLog
+from carestation.services.clock import SystemClock
+from carestation.services.summary_report import SummaryReportService
+
+T = TypeVar("T")
+TARGET_MS = 3000.0
+
+
+class _NoAudit(AuditLog):
+    """Records nothing: the benchmark must not write to a shared database."""
+
+    def record(self, session: Any, **kwargs: Any) -> None:
+        return None
+
+    def record_now(self, **kwargs: object) -> None:
+        return None
+
+
+def _timed(runs: int, action: Callable[[], T]) -> tuple[float, float, T]:
+    """Median and worst wall-clock milliseconds over `runs`, and the last result."""
+    samples: list[float] = []
+    result: T
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), max(samples), result
+
+
+def _database(args: argparse.Namespace) -> Engine:
+    url = args.db
+    if args.read_only:
+        if url is None:
+            raise SystemExit("--read-only needs --db")
+        kwargs: dict[str, Any] = {}
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = {
+                "connect_timeout": 10,
+                "options": "-c default_transaction_read_only=on",
+            }
+        print(f"database: {url} (existing, read only)")
+        return make_engine(url, **kwargs)
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="carestation-summary-"))
+        url = f"sqlite:///{(folder / 'demo.db').as_posix()}"
+    engine, _result = open_database(url)
+    with engine.connect() as conn:
+        filled = conn.execute(select(func.count()).select_from(m.Station)).scalar_one() > 0
+    if filled:
+        print(f"database: {url} (existing)")
+    else:
+        print(f"database: {url} (generating {args.clients} clients, {args.months} months)")
+        started = time.perf_counter()
+        generate_demo(engine, clients=args.clients, months=args.months, seed=args.seed)
+        print(f"  generated in {time.perf_counter() - started:.1f} s")
+    return engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", default=None, help="database URL; generated when empty or absent")
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--read-only", action="store_true", help="write nothing (see above)")
+    args = parser.parse_args(argv)
+    engine = _database(args)
+    db = Database(engine)
+    audit = _NoAudit(db) if args.read_only else AuditLog(db)
+    service = SummaryReportService(db, audit, SystemClock())
+    with engine.connect() as conn:
+        appointments = conn.execute(select(func.count()).select_from(m.Appointment)).scalar_one()
+        forms = conn.execute(select(func.count()).select_from(m.Assessment)).scalar_one()
+        latest = conn.execute(select(func.max(m.Appointment.starts_at))).scalar_one()
+        stations = conn.execute(
+            select(func.count()).select_from(m.Station).where(m.Station.active)
+        ).scalar_one()
+        manager_id = conn.execute(
+            select(m.UserRole.user_id).where(m.UserRole.role == Role.MANAGER).limit(1)
+        ).scalar_one()
+    # Four whole quarters: the last quarter that ended before the latest appointment's month.
+    last = date(latest.year, latest.month, 1)
+    while True:
+        last = date(last.year - (last.month == 1), (last.month - 2) % 12 + 1, 1)
+        if last.month % 3 == 0:
+            break
+    first = date(last.year - 1, last.month, 1)
+    first = next_month(first)
+    print(
+        f"{appointments:,} appointments, {forms:,} questionnaires, {stations} active stations; "
+        f"report {first:%Y-%m}..{last:%Y-%m}"
+    )
+    manager = Actor(
+        user_id=manager_id,
+        username="benchmark",
+        display_name="benchmark",
+        roles=frozenset({Role.MANAGER}),
+        station_ids=frozenset(),
+    )
+    service.summary(  # the first call of a process imports the holiday calendar
+        manager, first_month=first, last_month=first, station_ids=None, grouping="month"
+    )
+    for grouping in ("month", "quarter"):
+        median, worst, data = _timed(
+            args.runs,
+            lambda g=grouping: service.summary(  # type: ignore[misc]
+                manager, first_month=first, last_month=last, station_ids=None, grouping=g
+            ),
+        )
+        counted = sum(b.selection.appointments.total for b in data.blocks)
+        verdict = "within" if median < TARGET_MS else "OVER"
+        print(
+            f"all stations x 12 months by {grouping}: {len(data.blocks)} blocks, "
+            f"{counted:,} appointments; median {median:.0f} ms, worst {worst:.0f} ms "
+            f"({verdict} the {TARGET_MS:.0f} ms target)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
