@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from carestation import __version__
 from carestation.domain.errors import CareStationError
 from carestation.i18n import set_language, system_language
+from carestation.report_cli import add_report_parser, run_report
 
 
 def _common_db(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument(
         "--dry-run", action="store_true", help="only count what would be purged; change nothing"
     )
+    add_report_parser(sub, _common_db)
     return parser
 
 
@@ -98,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(args)
         if args.command == "audit":
             return _audit_verify(args)
+        if args.command == "report":
+            return run_report(args)
         if args.command == "selfcheck":
             from carestation.app import selfcheck
 

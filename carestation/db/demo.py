@@ -398,6 +398,10 @@ def _records_set_up(conn: Connection, seed: int) -> tuple[int, int, int, int, in
         "FROM care_case GROUP BY client_id",
         "assessment": "SELECT client_id, MIN(station_id) AS s, MIN(taken_at) AS g "
         "FROM assessment WHERE client_id IS NOT NULL GROUP BY client_id",
+        # Most people who filled in questionnaires in a case also agreed to a printed report.
+        "report_printing": "SELECT client_id, MIN(station_id) AS s, MIN(taken_at) AS g "
+        "FROM assessment WHERE client_id IS NOT NULL AND case_id IS NOT NULL "
+        "AND client_id % 5 <> 0 GROUP BY client_id",
     }
     consents = 0
     for purpose, source in sources.items():

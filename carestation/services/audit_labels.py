@@ -28,6 +28,9 @@ ACTIONS = {
     "view_day_list": N_("View a station's day"),
     "view_my_day": N_("View own day"),
     "view_summary": N_("View the overview"),
+    "view_summary_report": N_("View the summary report"),
+    "view_suppression_k": N_("View the small-number threshold of reports"),
+    "set_suppression_k": N_("Change the small-number threshold of reports"),
     "view_audit": N_("View the audit trail"),
     "book": N_("Book an appointment"),
     "book_series": N_("Book a series"),
@@ -124,6 +127,7 @@ ACTIONS = {
     "view_campaign_summary": N_("View a screening campaign's summary"),
     "list_campaigns": N_("List screening campaigns"),
     "view_campaign": N_("View a screening campaign"),
+    "print_personal_report": N_("Print a personal wellbeing report"),
 }
 RESULTS = {
     "ok": N_("Done"),

@@ -26,6 +26,7 @@ from carestation.services.keys import KeyVault
 from carestation.services.lectures import LectureService
 from carestation.services.notes import NoteService
 from carestation.services.print_log import PrintLog
+from carestation.services.reports import ReportService
 from carestation.services.retention import RetentionService
 from carestation.services.risk_alerts import RiskAlertService
 from carestation.services.schedule_admin import ScheduleAdminService
@@ -33,6 +34,7 @@ from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
 from carestation.services.station_records import StationRecordsService
 from carestation.services.summary import SummaryService
+from carestation.services.summary_report import SummaryReportService
 from carestation.services.waitlist import WaitlistService
 
 
@@ -67,6 +69,8 @@ class Services:
     risk_alerts: RiskAlertService
     assessments: AssessmentService
     campaigns: CampaignService
+    reports: ReportService
+    summary_report: SummaryReportService
 
 
 def build_services(
@@ -114,4 +118,6 @@ def build_services(
         risk_alerts=risk_alerts,
         assessments=AssessmentService(db, audit, clock, vault, crisis, risk_alerts),
         campaigns=CampaignService(db, audit, clock, vault, risk_alerts),
+        reports=ReportService(db, audit, clock, vault),
+        summary_report=SummaryReportService(db, audit, clock),
     )

@@ -236,6 +236,12 @@ class MainWindow(QMainWindow):
         refresh.triggered.connect(self.refresh_current)
         go.addSeparator()
         go.addAction(refresh)
+        self.day_reports_action: QAction | None = None
+        if self._actor.can(Permission.GIVE_ASSESSMENTS):
+            self.day_reports_action = QAction(_("Personal &reports for a day..."), self)
+            self.day_reports_action.triggered.connect(self._day_reports)
+            menu.insertAction(self.lock_action, self.day_reports_action)
+            menu.insertSeparator(self.lock_action)
         self.kiosk_actions: list[QAction] = []
         if self.kiosk_launcher.available:
             kiosk_menu = self.menuBar().addMenu(_("&Self-service"))
@@ -278,6 +284,20 @@ class MainWindow(QMainWindow):
     def _alerts_changed(self) -> None:
         if self.alert_bar is not None:
             self.alert_bar.refresh()
+
+    def _day_reports(self) -> QDialog:
+        from carestation.ui.personal_report_dialog import DayReportsDialog
+
+        dialog = DayReportsDialog(
+            self._services.reports,
+            self._actor,
+            self._prompter,
+            today=self._services.crisis.today(self._actor.station_id),
+            parent=self,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     def _about_instruments(self) -> None:
         from carestation.ui.about_instruments import AboutInstrumentsDialog

@@ -189,3 +189,27 @@ def test_pod_bookings_get_the_before_and_after_rating_others_do_not(
     talk_dialog = AppointmentDialog(sqlite_services, world.staff, prompter, talk)
     qtbot.addWidget(talk_dialog)
     assert talk_dialog.pod_box is None
+
+
+def test_personal_report_from_the_questionnaires_tab_and_the_day_batch_from_the_menu(
+    qtbot: QtBot, sqlite_services: Services, world: World, tmp_path: Path
+) -> None:
+    from carestation.ui.personal_report_dialog import DayReportsDialog, PersonalReportDialog
+
+    record = ClientRecordDialog(
+        sqlite_services, world.counsellor, RecordingPrompter(), client_id=world.client_id
+    )
+    qtbot.addWidget(record)
+    assert record.questionnaires is not None
+    dialog = record.questionnaires.personal_report()
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, PersonalReportDialog)
+    record.clear()
+
+    counsellor_window = _window(qtbot, sqlite_services, world, Role.COUNSELLOR, tmp_path)
+    assert counsellor_window.day_reports_action is not None
+    day = counsellor_window._day_reports()
+    qtbot.addWidget(day)
+    assert isinstance(day, DayReportsDialog)
+    staff_window = _window(qtbot, sqlite_services, world, Role.STAFF, tmp_path)
+    assert staff_window.day_reports_action is None

@@ -1,0 +1,163 @@
+"""The `carestation report ...` subcommands: printed reports written to a file, for scripting."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from carestation.domain.errors import (
+    AuthenticationFailed,
+    CareStationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from carestation.i18n import _, current_language
+
+PASSWORD_VARIABLE = "CARESTATION_PASSWORD"
+# Refused, not found, no consent, wrong password: the request cannot be met as asked (exit 2).
+# Anything else (the database cannot be opened ...) is left to the caller (exit 1).
+REFUSALS = (AuthenticationFailed, PermissionDenied, NotFound, Conflict, ValidationError)
+
+
+def add_report_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_db: Callable[..., None],
+) -> None:
+    report = sub.add_parser("report", help="write a printed report to a PDF file")
+    kinds = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
+    personal = kinds.add_parser(
+        "personal",
+        help="a client's personal wellbeing report (client code only, never the name)",
+        description="Write one client's personal wellbeing report to FILE.pdf, as the "
+        "counsellor --user. The password is read from the CARESTATION_PASSWORD environment "
+        "variable when it is set (for scripts), otherwise asked at the terminal. The report is "
+        "numbered and recorded in the audit trail, and written only to the -o file.",
+    )
+    common_db(personal, required=True)
+    personal.add_argument("--client", metavar="CODE", required=True, help="the client's code")
+    personal.add_argument(
+        "-o", "--output", metavar="FILE.pdf", required=True, type=Path, help="the PDF to write"
+    )
+    personal.add_argument(
+        "--lang",
+        dest="report_lang",
+        choices=["zh_CN", "en"],
+        help="language of the report (default: the interface language)",
+    )
+    personal.add_argument(
+        "--user", metavar="USERNAME", required=True, help="the counsellor printing the report"
+    )
+    personal.add_argument(
+        "--station",
+        metavar="NAME",
+        help="the station whose contact details the report carries (default: the user's first)",
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    try:
+        if args.report_command == "personal":
+            return _personal(args)
+    except REFUSALS as exc:
+        print(f"carestation: {exc}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.report_command)  # argparse allows only the choices above
+
+
+def _password(username: str) -> str:
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise AuthenticationFailed(
+            _("No password: set {variable} or run the command at a terminal to type it.").format(
+                variable=PASSWORD_VARIABLE
+            )
+        )
+    return getpass.getpass(_("Password for {user}: ").format(user=username))
+
+
+def _personal(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from carestation.cli import open_vault
+    from carestation.db import models as m
+    from carestation.db.engine import Database
+    from carestation.db.migrate import open_database
+    from carestation.services.container import build_services
+
+    out: Path = args.output
+    if not out.parent.is_dir():
+        raise NotFound(
+            _("The folder {folder} does not exist; create it or choose another file.").format(
+                folder=out.parent
+            )
+        )
+    lang = args.report_lang or current_language()
+    password = _password(args.user)
+    engine, _result = open_database(args.db)
+    try:
+        db = Database(engine)
+        services = build_services(db, vault=open_vault(db))
+        reports = services.reports
+        station_id = None
+        if args.station:
+            with db.read() as session:
+                station_id = session.scalar(
+                    select(m.Station.id).where(m.Station.name == args.station.strip())
+                )
+            if station_id is None:
+                raise NotFound(_("No station is called {name}.").format(name=args.station.strip()))
+        actor = services.auth.sign_in(username=args.user, password=password, station_id=station_id)
+        if station_id is not None and actor.station_id != station_id:
+            raise PermissionDenied(
+                _("{user} does not work at {station}.").format(
+                    user=actor.username, station=args.station.strip()
+                )
+            )
+        client_id = reports.find_client(actor, code=args.client)
+        data = reports.personal_report(actor, client_id=client_id, include_name=False, lang=lang)
+    finally:
+        engine.dispose()
+    from carestation.reports.personal import write_personal_report
+
+    buffer = io.BytesIO()
+    write_personal_report(buffer, data=data, lang=lang)
+    try:
+        _write_atomically(out, buffer.getvalue())
+    except OSError as exc:
+        raise CareStationError(
+            _("The report could not be written to {path}: {reason}").format(
+                path=out, reason=exc.strerror or exc
+            )
+        ) from exc
+    print(_("Report {number} written to {path}.").format(number=data.report_number, path=out))
+    return 0
+
+
+def _write_atomically(out: Path, content: bytes) -> None:
+    """Writes next to the target and renames, so a reader never sees half a file and a failure
+    leaves nothing behind (a temp folder elsewhere could keep a copy of the report)."""
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=".carestation-", suffix=".pdf.part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
+__all__ = ["add_report_parser", "run_report"]
