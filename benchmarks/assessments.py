@@ -16,23 +16,20 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import TypeVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from demo_database import demo_engine
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine, func, select
 
 from carestation.db import models as m
-from carestation.db.demo import generate_demo
 from carestation.db.engine import Database
-from carestation.db.migrate import open_database
 from carestation.domain.roles import Role
 from carestation.domain.values import Actor
 from carestation.security.secret_store import MemorySecretStore
@@ -64,21 +61,13 @@ def _quiet(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
 
 
 def _database(args: argparse.Namespace) -> Engine:
-    url = args.db
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="carestation-assessments-"))
-        url = f"sqlite:///{(folder / 'demo.db').as_posix()}"
-    engine, _result = open_database(url)
-    with engine.connect() as conn:
-        filled = conn.execute(select(func.count()).select_from(m.Station)).scalar_one() > 0
-    if filled:
-        print(f"database: {url} (existing)")
-    else:
-        print(f"database: {url} (generating {args.clients} clients, {args.months} months)")
-        started = time.perf_counter()
-        generate_demo(engine, clients=args.clients, months=args.months, seed=args.seed)
-        print(f"  generated in {time.perf_counter() - started:.1f} s")
-    return engine
+    return demo_engine(
+        args.db,
+        clients=args.clients,
+        months=args.months,
+        seed=args.seed,
+        prefix="carestation-assessments-",
+    )
 
 
 def _busiest_client(engine: Engine) -> tuple[int, int, int]:

@@ -16,17 +16,14 @@ import argparse
 import io
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
+from demo_database import demo_engine
 from sqlalchemy import Engine, func, insert, select
 
 from carestation.db import models as m
-from carestation.db.demo import generate_demo
 from carestation.db.engine import Database
-from carestation.db.migrate import open_database
 from carestation.domain.roles import Role
 from carestation.domain.values import Actor
 from carestation.domain.vocab import ConsentPurpose
@@ -39,21 +36,13 @@ TARGET_MS = 300.0
 
 
 def _database(args: argparse.Namespace) -> Engine:
-    url = args.db
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="carestation-reports-"))
-        url = f"sqlite:///{(folder / 'demo.db').as_posix()}"
-    engine, _result = open_database(url)
-    with engine.connect() as conn:
-        filled = conn.execute(select(func.count()).select_from(m.Station)).scalar_one() > 0
-    if filled:
-        print(f"database: {url} (existing)")
-    else:
-        print(f"database: {url} (generating {args.clients} clients, {args.months} months)")
-        started = time.perf_counter()
-        generate_demo(engine, clients=args.clients, months=args.months, seed=args.seed)
-        print(f"  generated in {time.perf_counter() - started:.1f} s")
-    return engine
+    return demo_engine(
+        args.db,
+        clients=args.clients,
+        months=args.months,
+        seed=args.seed,
+        prefix="carestation-reports-",
+    )
 
 
 def _subject(engine: Engine) -> tuple[int, int, int, int]:

@@ -17,19 +17,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
+from demo_database import demo_engine
 from sqlalchemy import Engine, func, select
 
 from carestation.db import models as m
-from carestation.db.demo import generate_demo
 from carestation.db.engine import Database, make_engine
-from carestation.db.migrate import open_database
 from carestation.domain.roles import Role
 from carestation.domain.values import Actor
 from carestation.services.assessment_stats import next_month
@@ -75,20 +72,9 @@ def _database(args: argparse.Namespace) -> Engine:
             }
         print(f"database: {url} (existing, read only)")
         return make_engine(url, **kwargs)
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="carestation-summary-"))
-        url = f"sqlite:///{(folder / 'demo.db').as_posix()}"
-    engine, _result = open_database(url)
-    with engine.connect() as conn:
-        filled = conn.execute(select(func.count()).select_from(m.Station)).scalar_one() > 0
-    if filled:
-        print(f"database: {url} (existing)")
-    else:
-        print(f"database: {url} (generating {args.clients} clients, {args.months} months)")
-        started = time.perf_counter()
-        generate_demo(engine, clients=args.clients, months=args.months, seed=args.seed)
-        print(f"  generated in {time.perf_counter() - started:.1f} s")
-    return engine
+    return demo_engine(
+        url, clients=args.clients, months=args.months, seed=args.seed, prefix="carestation-summary-"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

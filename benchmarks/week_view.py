@@ -6,23 +6,20 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from demo_database import demo_engine
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine, func, select
 
 from carestation.db import models as m
-from carestation.db.demo import generate_demo
 from carestation.db.engine import Database
-from carestation.db.migrate import open_database
 from carestation.domain.booking import Appointment
 from carestation.domain.periods import Period
 from carestation.domain.roles import Role
@@ -74,23 +71,14 @@ def _timed(
 
 
 def _database(args: argparse.Namespace) -> Engine:
-    url = args.db
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="carestation-week-"))
-        url = f"sqlite:///{folder / 'demo.db'}"
-    engine, _result = open_database(url)
-    with engine.connect() as conn:
-        filled = conn.execute(select(func.count()).select_from(m.Station)).scalar_one() > 0
-    if filled:
-        print(f"database: {url} (existing)")
-    else:
-        print(f"database: {url} (generating {args.clients} clients, {args.months} months)")
-        started = time.perf_counter()
-        generate_demo(
-            engine, stations=args.stations, clients=args.clients, months=args.months, seed=args.seed
-        )
-        print(f"  generated in {time.perf_counter() - started:.1f} s")
-    return engine
+    return demo_engine(
+        args.db,
+        clients=args.clients,
+        months=args.months,
+        seed=args.seed,
+        stations=args.stations,
+        prefix="carestation-week-",
+    )
 
 
 def _measure(
