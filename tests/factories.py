@@ -239,15 +239,5 @@ def give_consent(
 
 
 def assessment_services(services: Services) -> tuple[AssessmentService, RiskAlertService]:
-    """The assessment and risk-alert services over the test database, on the test clock."""
-    from carestation.services.assessments import AssessmentService
-    from carestation.services.risk_alerts import RiskAlertService
-
-    clock = services.audit.clock
-    alerts = RiskAlertService(services.db, services.audit, clock, services.vault)
-    return (
-        AssessmentService(
-            services.db, services.audit, clock, services.vault, services.crisis, alerts
-        ),
-        alerts,
-    )
+    """The assessment and risk-alert services of the container, as the app wires them."""
+    return services.assessments, services.risk_alerts
