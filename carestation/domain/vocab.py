@@ -14,6 +14,12 @@ class _Titled(StrEnum):
     def title(self) -> str:
         return _(_TITLES[(type(self), self.value)])
 
+    @property
+    def msgid(self) -> str:
+        """The untranslated title, for a document written in a language of its own
+        (`translator(lang)(member.msgid)`, see carestation.reports)."""
+        return _TITLES[(type(self), self.value)]
+
 
 class RoomKind(_Titled):
     COUNSELLING_ROOM = "counselling_room"

@@ -29,6 +29,8 @@ ACTIONS = {
     "view_my_day": N_("View own day"),
     "view_summary": N_("View the overview"),
     "view_summary_report": N_("View the summary report"),
+    "print_summary_report": N_("Print the summary report"),
+    "export_summary_report": N_("Save or export the summary report"),
     "view_suppression_k": N_("View the small-number threshold of reports"),
     "set_suppression_k": N_("Change the small-number threshold of reports"),
     "view_audit": N_("View the audit trail"),

@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carestation.assessments import LANGUAGES
@@ -31,9 +29,9 @@ from carestation.services.assessment_forms import MOOD
 from carestation.services.assessment_queries import client_records, may_read_client
 from carestation.services.cases import RecordsService, Refusal, local
 from carestation.services.consent_rules import active_consent, require_consent
+from carestation.services.report_numbers import next_report_counter, report_number
 
 ACTION = "print_personal_report"
-COUNTER_KEY = "report_counter"
 
 # The one place that says which results call for a suggestion to book a follow-up. Bands at or
 # above the usual screening cut-offs (PHQ-9 and GAD-7 10+, K10 22+, PSS-10 27+) and WHO-5 at 50%
@@ -57,10 +55,6 @@ def follow_up_advised(instrument: str, band: str, flags: tuple[str, ...] | froze
     return band in FOLLOW_UP_BANDS.get(instrument, frozenset()) or bool(
         FOLLOW_UP_FLAGS.get(instrument, frozenset()).intersection(flags)
     )
-
-
-def report_number(counter: int) -> str:
-    return f"R-{counter:06d}"
 
 
 class ReportService(RecordsService):
@@ -261,26 +255,7 @@ class ReportService(RecordsService):
         )
 
     def _next_counter(self, session: Session) -> int:
-        """The next report number: the counter row is created if missing, then read and raised
-        under a row lock (PostgreSQL) or inside SQLite's write transaction."""
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        session.execute(
-            insert(m.Meta)
-            .values(key=COUNTER_KEY, value="0")
-            .on_conflict_do_nothing(index_elements=[m.Meta.key])
-        )
-        # populate_existing: a batch takes several numbers in one session; always read the row.
-        query = select(m.Meta).where(m.Meta.key == COUNTER_KEY)
-        row = session.scalars(
-            self.lock_query(query).execution_options(populate_existing=True)
-        ).one()
-        try:
-            current = int(row.value)
-        except ValueError:
-            current = 0
-        row.value = str(current + 1)
-        session.flush()
-        return current + 1
+        return next_report_counter(session, is_sqlite=self.db.is_sqlite)
 
 
 def _check_language(lang: str) -> None:

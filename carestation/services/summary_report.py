@@ -67,11 +67,19 @@ from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.assessment_stats import month_start, next_month
 from carestation.services.base import Service
+from carestation.services.report_numbers import next_report_counter, report_number
 from carestation.services.summary_assembly import Assembler, RawFigures, gather
 from carestation.services.summary_queries import Frame
 
 META_K = "suppression_k"
 MAX_K = 100
+# What a numbered copy of a report is made for, and the audit action it is recorded under.
+OUTPUTS: dict[str, str] = {
+    "print": "print_summary_report",  # previewed, then printed from the preview
+    "pdf": "export_summary_report",
+    "csv": "export_summary_report",
+    "xlsx": "export_summary_report",
+}
 
 
 class SummaryReportService(Service):
@@ -106,6 +114,30 @@ class SummaryReportService(Service):
                 session, actor=actor, action="set_suppression_k", detail=f"{before} -> {k}"
             )
         return k
+
+    # -- numbered copies ----------------------------------------------------------------------
+
+    def issue(self, actor: Actor, data: SummaryReportData, *, output: str) -> str:
+        """A report number (R-000123, the same counter as the personal reports) for one printed
+        or exported copy of `data`, recorded in the audit trail with the period, grouping,
+        stations and threshold it shows. Call it once per copy, just before writing it."""
+        action = OUTPUTS.get(output)
+        if action is None:
+            raise ValueError(f"unknown output {output!r}; use one of {sorted(OUTPUTS)}")
+        self.require(actor, Permission.VIEW_SUMMARY, action=action)
+        ids = ",".join(str(s.id) for s in data.stations)
+        with self.db.write() as session:
+            number = report_number(next_report_counter(session, is_sqlite=self.db.is_sqlite))
+            self.audit.record(
+                session,
+                actor=actor,
+                action=action,
+                object_type="summary_report",
+                object_ref=number,
+                detail=f"{output}; {data.first_month:%Y-%m}..{data.last_month:%Y-%m}; "
+                f"{data.grouping}; stations {ids}; k={data.k}",
+            )
+        return number
 
     # -- the report ---------------------------------------------------------------------------
 

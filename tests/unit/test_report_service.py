@@ -30,8 +30,8 @@ from carestation.services.assessments import AssessmentService
 from carestation.services.audit_labels import ACTIONS
 from carestation.services.consent_rules import ConsentMissing
 from carestation.services.container import Services
+from carestation.services.report_numbers import COUNTER_KEY
 from carestation.services.reports import (
-    COUNTER_KEY,
     FOLLOW_UP_BANDS,
     ReportService,
     follow_up_advised,

@@ -70,6 +70,48 @@ def test_managers_and_admins_run_the_report_staff_and_counsellors_are_refused(
     )
 
 
+def test_each_printed_or_exported_copy_gets_its_own_number_and_audit_entry(
+    services: Services,
+) -> None:
+    world = build_world(services)
+    service = reports(services)
+    data = service.summary(
+        world.manager, first_month=JAN, last_month=JAN, station_ids=None, grouping="month"
+    )
+    numbers = [service.issue(world.manager, data, output=o) for o in ("print", "pdf", "csv")]
+    assert numbers == ["R-000001", "R-000002", "R-000003"]
+    entry = _last_audit(services)
+    assert (entry.action, entry.object_type, entry.object_ref, entry.result) == (
+        "export_summary_report",
+        "summary_report",
+        "R-000003",
+        "ok",
+    )
+    stations = f"{world.other_station_id},{world.station_id}"
+    assert entry.detail == f"csv; 2026-01..2026-01; month; stations {stations}; k=10"
+    with services.db.read() as session:
+        actions = session.scalars(
+            select(m.AuditEvent.action).where(m.AuditEvent.object_type == "summary_report")
+        ).all()
+    assert actions == ["print_summary_report", "export_summary_report", "export_summary_report"]
+    with pytest.raises(ValueError, match="unknown output"):
+        service.issue(world.manager, data, output="docx")
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.COUNSELLOR], ids=lambda r: r.value)
+def test_only_report_readers_may_number_a_copy(services: Services, role: Role) -> None:
+    world = build_world(services)
+    data = reports(services).summary(
+        world.manager, first_month=JAN, last_month=JAN, station_ids=None, grouping="month"
+    )
+    with pytest.raises(PermissionDenied):
+        reports(services).issue(world.actor(role), data, output="pdf")
+    entry = _last_audit(services)
+    assert (entry.action, entry.result) == ("export_summary_report", "denied")
+    with services.db.read() as session:
+        assert session.get(m.Meta, "report_counter") is None
+
+
 def test_the_threshold_is_ten_until_the_admin_changes_it_and_the_change_is_audited(
     services: Services,
 ) -> None:
