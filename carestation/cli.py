@@ -72,6 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="only count what would be purged; change nothing"
     )
     add_report_parser(sub, _common_db)
+
+    move = sub.add_parser(
+        "import-sqlite",
+        help="copy one station's SQLite database into another database (the central "
+        "PostgreSQL server), all or nothing; recovery codes are typed or taken from "
+        "CARESTATION_SOURCE_RECOVERY_CODE / CARESTATION_TARGET_RECOVERY_CODE",
+    )
+    move.add_argument(
+        "--from", dest="source", metavar="FILE", required=True, help="the SQLite file"
+    )
+    move.add_argument(
+        "--to", dest="target", metavar="URL", required=True, help="the target database"
+    )
+    move.add_argument("--station", metavar="NAME", required=True, help="the station in the file")
     return parser
 
 
@@ -102,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit_verify(args)
         if args.command == "report":
             return run_report(args)
+        if args.command == "import-sqlite":
+            return _import_sqlite(args)
         if args.command == "selfcheck":
             from carestation.app import selfcheck
 
@@ -142,6 +158,32 @@ def open_vault(db):  # type: ignore[no-untyped-def]
     else:
         vault.unlock_with_recovery_code(getpass.getpass("Recovery code: "), remember=False)
     return vault
+
+
+def _import_sqlite(args: argparse.Namespace) -> int:
+    import getpass
+    from pathlib import Path
+
+    from carestation.i18n import _
+    from carestation.security.secret_store import open_os_store
+    from carestation.services import station_import as move
+
+    prompts = {
+        "source_code": _("Recovery code of the station's database: "),
+        "target_code": _("Recovery code of the target database: "),
+        "target_passphrase": _("Passphrase of the target database: "),
+    }
+    report = move.import_station(
+        source=Path(args.source),
+        target_url=args.target,
+        station=args.station,
+        source_code=os.environ.get(move.ENV_SOURCE_CODE) or None,
+        target_code=os.environ.get(move.ENV_TARGET_CODE) or None,
+        ask=(lambda kind: getpass.getpass(prompts[kind])) if sys.stdin.isatty() else None,
+        target_secrets=open_os_store(),
+    )
+    print(move.format_report(report))
+    return 0
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

@@ -130,6 +130,9 @@ ACTIONS = {
     "list_campaigns": N_("List screening campaigns"),
     "view_campaign": N_("View a screening campaign"),
     "print_personal_report": N_("Print a personal wellbeing report"),
+    # moving a station onto the network
+    "import_station": N_("Import a station's database"),
+    "import_client_code": N_("Give an imported client a new code"),
 }
 RESULTS = {
     "ok": N_("Done"),
