@@ -601,7 +601,99 @@ def _demo_flags(
                     }
                 ],
             )
+    return _demo_past_flags(conn, keys, rng, now, flag_id, follow_id)
+
+
+_CLEARED_ACTIONS = (
+    (["contacted_expert", "safety_plan"], "当天由专家咨询师评估，与服务对象共同制定安全计划。"),
+    (["stayed_with_person", "informed_contact"], "全程陪伴，经同意通知家属接回，次日电话回访。"),
+    (["called_hotline", "safety_plan"], "协助拨打12356心理援助热线，制定安全计划并约定复诊。"),
+)
+
+
+def _demo_past_flags(
+    conn: Connection,
+    keys: dict[int, bytes],
+    rng: random.Random,
+    now: datetime,
+    flag_id: int,
+    follow_id: int,
+) -> tuple[int, int]:
+    """Cleared crisis flags in the past: on about half the closed high-risk cases (client with a
+    data key), raised early in the case and cleared a week later with every follow-up done, so
+    that the summary report has flags raised and closed month by month."""
+    from carestation.security.crypto import encrypt
+
+    rng = _copy(rng)  # leaves the generator where it was: the rest of the demo stays the same
+    case = Base.metadata.tables["care_case"].c
+    cases = conn.execute(
+        select(case.id, case.client_id, case.counsellor_id, case.station_id, case.opened_at)
+        .where(case.status == "closed", case.risk_level == "high")
+        .order_by(case.id)
+    ).all()
+    for case_id, client, counsellor, station_id, opened_at in cases:
+        if client not in keys or rng.random() < 0.5:
+            continue
+        raised = opened_at + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 6))
+        cleared = raised + timedelta(days=7, hours=rng.randint(1, 30))
+        if cleared >= now:
+            continue
+        flag_id += 1
+        actions, what = _CLEARED_ACTIONS[rng.randrange(len(_CLEARED_ACTIONS))]
+
+        def sealed(
+            value: str, table: str, column: str, row_id: int, key: bytes = keys[client]
+        ) -> bytes:
+            return encrypt(key, value, table=table, column=column, row_id=row_id, key_version=1)
+
+        conn.execute(
+            insert(Base.metadata.tables["crisis_flag"]),
+            [
+                {
+                    "id": flag_id,
+                    "client_id": client,
+                    "case_id": case_id,
+                    "station_id": station_id,
+                    "source": "counsellor",
+                    "raised_at": raised,
+                    "raised_by": counsellor,
+                    "reason_ciphertext": sealed(
+                        _FLAG_REASONS[flag_id % len(_FLAG_REASONS)],
+                        "crisis_flag",
+                        "reason",
+                        flag_id,
+                    ),
+                    "key_version": 1,
+                    "cleared_at": cleared,
+                    "cleared_by": counsellor,
+                    "actions": actions,
+                    "actions_ciphertext": sealed(what, "crisis_flag", "actions", flag_id),
+                }
+            ],
+        )
+        rows = []
+        for hours in (24, 72, 168):
+            follow_id += 1
+            rows.append(
+                {
+                    "id": follow_id,
+                    "flag_id": flag_id,
+                    "due_at": raised + timedelta(hours=hours),
+                    "done_at": raised + timedelta(hours=hours - 2),
+                    "note_ciphertext": sealed(
+                        "电话回访，情绪较前平稳。", "crisis_followup", "note", follow_id
+                    ),
+                    "key_version": 1,
+                }
+            )
+        conn.execute(insert(Base.metadata.tables["crisis_followup"]), rows)
     return flag_id, follow_id
+
+
+def _copy(rng: random.Random) -> random.Random:
+    copy = random.Random()
+    copy.setstate(rng.getstate())
+    return copy
 
 
 def _refuse_non_empty(conn: Connection) -> None:
@@ -1352,7 +1444,7 @@ class _Generator:
             updated_at = starts_at + timedelta(minutes=15)
             updated_by = station.staff_id
         elif status == AppointmentStatus.CANCELLED:
-            updated_at = created_at + (starts_at - created_at) * rng.random()
+            updated_at = created_at + (starts_at - created_at) * rng.random() ** 2  # mostly early
             updated_by = station.staff_id
         elif status == AppointmentStatus.CHECKED_IN:
             updated_at = max(starts_at - timedelta(minutes=rng.randint(0, 10)), created_at)
@@ -1370,6 +1462,10 @@ class _Generator:
             "topic": topic,
             "starts_at": starts_at,
             "ends_at": ends_at,
+            # Cancelled within a day of the start counts as late (the default rule).
+            "late_cancel": status == AppointmentStatus.CANCELLED
+            and updated_at is not None
+            and starts_at - updated_at < timedelta(hours=24),
             "created_at": created_at,
             "created_by": station.staff_id,
             "updated_at": updated_at,

@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from carestation.domain.assessment_values import BandCount
-from carestation.domain.summary_values import NOT_SHOWN, PeopleGroup
+from carestation.domain.summary_values import NO_FIGURE, NOT_SHOWN, PeopleGroup
 from carestation.domain.suppression import HIDDEN_MARK, small_mark, suppress
 
 
@@ -92,7 +92,7 @@ def statistic_shown(people: BandCount, value: int | None, *, k: int) -> tuple[in
     if people.count is not None and people.count >= k and value is not None:
         return value, str(value)
     if people.count is not None:  # shown, but 0 people: nothing to summarise
-        return None, "–" if people.count == 0 else small_mark(k)
+        return None, NO_FIGURE if people.count == 0 else small_mark(k)
     return None, small_mark(k) if people.shown == small_mark(k) else NOT_SHOWN
 
 

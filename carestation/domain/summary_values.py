@@ -22,6 +22,8 @@ MAX_MONTHS = 60
 DEFAULT_K = 10
 # What the selection shows for a median or percentile it may not show (see summary_suppression).
 NOT_SHOWN = "·"
+# What a figure shows when there is nothing to measure (a median of nobody, a rate out of 0).
+NO_FIGURE = "—"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import reportlab.lib.textsplit as rl_textsplit
-import reportlab.platypus.paragraph as rl_paragraph
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -34,7 +32,7 @@ from reportlab.platypus import (
 from carestation.assessments import Instrument, load_instrument
 from carestation.domain.report_values import InstrumentSection, PersonalReportData
 from carestation.reports import CREATOR, Translate, document_language, translator
-from carestation.reports.fonts import FONT, register_fonts
+from carestation.reports.fonts import FONT, chinese_line_rules, register_fonts
 from carestation.reports.personal_chart import CHART_HEIGHT, LINE_COLOUR, SOFT, score_chart
 from carestation.reports.report_texts import REPORT_INSTRUMENTS, ReportTexts, load_report_texts
 
@@ -49,19 +47,6 @@ MONTHS = (
     *("January", "February", "March", "April", "May", "June"),
     *("July", "August", "September", "October", "November", "December"),
 )
-
-
-# Chinese punctuation that must not begin a line. ReportLab's CJK wrapping (both its paths) lets
-# the character that would start the next line hang in the margin only if it is in
-# ALL_CANNOT_START, a Japanese-centred list without the full-width comma, semicolon, colon ...
-NO_LINE_START = "，；：！？）》〉」』】〕”’…％"
-
-
-def _chinese_line_rules() -> None:
-    for module in (rl_textsplit, rl_paragraph):
-        missing = "".join(c for c in NO_LINE_START if c not in module.ALL_CANNOT_START)
-        if missing:
-            module.ALL_CANNOT_START += missing
 
 
 def personal_report_title(report_number: str) -> str:
@@ -396,7 +381,7 @@ def _build(
     out: BinaryIO | Path, reports: Sequence[tuple[PersonalReportData, str]], title: str
 ) -> int:
     font = register_fonts()
-    _chinese_line_rules()
+    chinese_line_rules()
     story: list[Any] = []
     footers: list[tuple[str, str]] = []
     for index, (data, lang) in enumerate(reports):

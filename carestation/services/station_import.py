@@ -1043,7 +1043,8 @@ def format_report(report: ImportReport) -> str:
         sum(t.matched for t in report.tables),
         sum(t.ids_changed for t in report.tables),
     )
-    lines.append(f"  {_('total'):<{width}}  " + "  ".join(f"{n:>13,}" for n in total))
+    total_label = _("total")
+    lines.append(f"  {total_label:<{width}}  " + "  ".join(f"{n:>13,}" for n in total))
     lines.append("")
     lines.append(
         _("Accounts that were already on the target (same user name and name): {names}").format(

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -206,7 +207,8 @@ class SummaryReportService(Service):
             k=k,
             stations=tuple(StationRef(sid, name) for sid, name, _zone in stations),
             blocks=tuple(blocks),
-            generated_at=self.clock.now(),
+            # the stations' local time (the first station's zone if they differ)
+            generated_at=self.clock.now().astimezone(ZoneInfo(stations[0][2])),
             hidden_mark_used=assembler.hidden_mark_used,
         )
 

@@ -71,9 +71,11 @@ def build_views(services: Services, actor: Actor, prompter: Prompter) -> list[Vi
 
         views.append(ClientsView(services, actor, prompter))
     if actor.can(Permission.VIEW_SUMMARY):
-        from carestation.ui.views.summary_view import SummaryView
+        from carestation.ui.views.summary_report_view import SummaryReportView
 
-        views.append(SummaryView(services.summary, actor, prompter))
+        views.append(
+            SummaryReportView(services.summary_report, actor, prompter, stations=services.admin)
+        )
     if actor.can(Permission.RUN_CAMPAIGNS) or actor.can(Permission.VIEW_SUMMARY):
         from carestation.ui.views.campaigns_view import CampaignsView
 

@@ -184,9 +184,9 @@ EXPECTED_SCREENS = {
         "Risk alerts",
         "Clients",
     ],
-    Role.MANAGER: ["Overview across stations", "Screening campaigns"],
+    Role.MANAGER: ["Summary report", "Screening campaigns"],
     Role.ADMIN: [
-        "Overview across stations",
+        "Summary report",
         "Screening campaigns",
         "Stations",
         "Schedule settings",

@@ -195,7 +195,7 @@ def test_waiting_days_from_first_contact_to_first_completed_session(services: Se
     assert (jan.people.shown, jan.median_days, jan.p90_days) == ("7", 9, 14)
     assert (jan.shown_median, jan.shown_p90) == ("9", "14")
     feb = data.blocks[1].station(station).waiting
-    assert (feb.people.shown, feb.median_days, feb.shown_median) == ("0", None, "–")
+    assert (feb.people.shown, feb.median_days, feb.shown_median) == ("0", None, "—")
     selection = data.blocks[0].selection.waiting
     assert (selection.people.count, selection.median_days, selection.p90_days) == (7, 9, 14)
 
@@ -335,7 +335,7 @@ def test_an_empty_period_prints_zeros(services: Services, grouping: str) -> None
     row = data.blocks[0].selection
     assert row.appointments.total == 0
     assert row.appointments.no_show.value is None
-    assert row.waiting.shown_median == "–"
+    assert row.waiting.shown_median == "—"
     assert all(c.shown == "0" for g in row.bands for c in (*g.cells, g.total))
 
 

@@ -108,7 +108,7 @@ def test_statistics_are_shown_for_k_people_only() -> None:
     assert statistic_shown(BandCount("p", None, "<5"), 9, k=K) == (None, "<5")
     # A selection hidden because of one station: not shown, with the neutral mark.
     assert statistic_shown(BandCount("p", None, "·"), 9, k=K) == (None, "·")
-    assert statistic_shown(BandCount("p", 0, "0"), None, k=K) == (None, "–")
+    assert statistic_shown(BandCount("p", 0, "0"), None, k=K) == (None, "—")
 
 
 def test_a_quarter_cell_is_shown_only_where_every_month_shows_it() -> None:
