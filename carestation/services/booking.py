@@ -1,5 +1,6 @@
 """Booking: find a time, book, move, cancel, check in, series. Every write is one transaction
-that re-checks the rules after taking the write lock; the database refuses overlaps itself."""
+that re-checks the rules after taking the write lock (SQLite: the database's; PostgreSQL:
+advisory locks on the counsellor, room and client); the database refuses overlaps itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from carestation.db import models as m
@@ -98,6 +99,31 @@ class BookingService(Service):
         return TYPE_SPECS[draft.type].short_notice and Role.COUNSELLOR in actor.roles
 
     # --- the rules ---------------------------------------------------------------------------
+    def _lock_resources(self, session: Session, draft: BookingDraft) -> None:
+        """On PostgreSQL, takes transaction-scoped advisory locks on the draft's counsellor, room
+        and client (in a fixed order), so two station PCs booking the same people or room wait
+        for each other and the rules checked next (the break between sessions, the weekly
+        limit) see each other's bookings. Overlaps are refused by the database either way;
+        SQLite's write transaction already holds the whole database."""
+        if self.db.is_sqlite:
+            return
+        keys = sorted(
+            kind << 32 | ident
+            for kind, ident in (
+                (1, draft.counsellor_id),
+                (2, draft.room_id),
+                (3, draft.client_id),
+            )
+            if ident is not None
+        )
+        try:
+            for key in keys:
+                session.execute(select(func.pg_advisory_xact_lock(key)))
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "40P01":  # deadlock: PostgreSQL chose us
+                raise _Overlap("any") from exc
+            raise
+
     def _check(
         self,
         session: Session,
@@ -557,6 +583,7 @@ class BookingService(Service):
         )
         try:
             with self.db.write() as session:
+                self._lock_resources(session, draft)
                 problems, cap, draft = self._check(session, actor, draft)
                 if problems or cap:
                     refusal = (problems, cap)
@@ -582,7 +609,8 @@ class BookingService(Service):
 
     @staticmethod
     def _take_waitlist_entry(session: Session, entry_id: int, row: m.Appointment) -> None:
-        entry = session.get(m.WaitlistEntry, entry_id)
+        # Locked, so that two PCs booking from the same entry cannot both take it.
+        entry = session.get(m.WaitlistEntry, entry_id, with_for_update=True)
         if entry is None or entry.status is not WaitlistStatus.WAITING:
             raise Conflict(_("That waitlist entry has already been booked or withdrawn."))
         if entry.client_id != row.client_id or entry.station_id != row.station_id:
@@ -656,6 +684,12 @@ class BookingService(Service):
             if resource is None:
                 raise
             raise _Overlap(resource) from exc
+        except OperationalError as exc:
+            # Two PCs writing overlapping times at the same instant each wait for the other's
+            # row while checking the exclusion constraints; PostgreSQL ends one of them.
+            if getattr(exc.orig, "sqlstate", None) == "40P01":
+                raise _Overlap("any") from exc
+            raise
 
     # --- change one appointment ----------------------------------------------------------------
     def _load_for_change(
@@ -729,6 +763,7 @@ class BookingService(Service):
                 # adds nothing to the client's week.
                 zone = ZoneInfo(session.get(m.Station, row.station_id).time_zone)  # type: ignore[union-attr]
                 same_week = _week_of(row.starts_at, zone) == _week_of(starts_at, zone)
+                self._lock_resources(session, draft)
                 problems, cap, draft = self._check(
                     session, actor, draft, exclude_ids=[row.id], check_cap=not same_week
                 )
@@ -993,6 +1028,7 @@ class BookingService(Service):
                             if draft.ends_at is None
                             else new_start + (draft.ends_at - draft.starts_at),
                         )
+                    self._lock_resources(session, occurrence)
                     found, cap, occurrence = self._check(session, actor, occurrence)
                     found += [cap] if cap else []
                     if found:
@@ -1061,6 +1097,7 @@ class BookingService(Service):
                 drafts = []
                 for r in rows:
                     draft = _shift(self._draft_of(r), shift)
+                    self._lock_resources(session, draft)
                     found, cap, draft = self._check(session, actor, draft, exclude_ids=ids)
                     found += [cap] if cap else []
                     when = draft.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
@@ -1132,4 +1169,5 @@ def _overlap_message(resource: str) -> str:
         ),
         "room": _("Someone else just booked this room at that time. Choose another time."),
         "client": _("The client was just booked elsewhere at that time. Choose another time."),
+        "any": _("Someone else is booking that time at this very moment. Choose another time."),
     }[resource]
