@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -19,7 +20,9 @@ from PySide6.QtCore import (
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
+from sqlalchemy.engine import URL
 
+from carestation.db import connection
 from carestation.db.engine import Database
 from carestation.db.migrate import open_database
 from carestation.domain.errors import CareStationError
@@ -30,6 +33,7 @@ from carestation.security import secret_store
 from carestation.services.container import Services, build_services
 from carestation.services.keys import KeyVault
 from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui.connection_dialog import ConnectionDialog, StationChoiceDialog
 from carestation.ui.fonts import apply_app_font
 from carestation.ui.main_window import MainWindow
 from carestation.ui.prompts import Prompter, QtPrompter, RecordingPrompter
@@ -37,6 +41,21 @@ from carestation.ui.setup_dialog import SetupDialog
 from carestation.ui.sign_in_dialog import DemoAccountHint, SignInDialog
 
 DEMO_SIZE = {"stations": 10, "clients": 2000, "months": 12, "seed": 1}
+# app.exec()'s return value when the sign-in window's connection dialog chose another database:
+# run_gui then opens it and starts again.
+RECONNECT = 0x5EC0
+
+
+def start_url(
+    cli_url: str | None,
+    settings: Settings,
+    store: connection.PasswordStore | None,
+    password: str | None = None,
+) -> URL:
+    """The database to open: --db, else the saved setting, else the embedded file; with the
+    password typed for this run or kept in the keyring when the URL has none."""
+    url = connection.parse(cli_url or settings.get("database_url") or default_database_url())
+    return connection.with_password(url, store, password)
 
 
 def _make_app() -> QApplication:
@@ -103,6 +122,9 @@ class AppController(QObject):
         settings: Settings,
         prompter: Prompter,
         demo_accounts: list[DemoAccountHint],
+        *,
+        store: connection.PasswordStore | None = None,
+        url: URL | None = None,
     ) -> None:
         super().__init__()
         self.app = app
@@ -110,8 +132,12 @@ class AppController(QObject):
         self.settings = settings
         self.prompter = prompter
         self.demo_accounts = demo_accounts
+        self.store = store
+        self.url = connection.without_password(url) if url is not None else None
         self.window: MainWindow | None = None
         self.sign_in: SignInDialog | None = None
+        # Set when the connection dialog chose a database: (URL without password, password).
+        self.next_connection: tuple[URL, str] | None = None
 
     def _station(self) -> tuple[int | None, str]:
         station_id = self.settings.get("station_id") or None
@@ -199,15 +225,53 @@ class AppController(QObject):
             station_id=station_id,
             station_name=station_name,
             demo_accounts=self.demo_accounts,
+            database=connection.safe_text(self.url) if self.url is not None else "",
         )
         self.sign_in.accepted.connect(self._signed_in)
         self.sign_in.rejected.connect(self.app.quit)
+        self.sign_in.connection_requested.connect(self.open_connection_dialog)
         self.sign_in.show()
+
+    def open_connection_dialog(self) -> bool:
+        """From the sign-in window. After Save, the app leaves its event loop with RECONNECT
+        and run_gui opens the chosen database (no one is signed in, so nothing is lost)."""
+        dialog = ConnectionDialog(
+            self.settings, self.store, self.prompter, current=self.url, parent=self.sign_in
+        )
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen_url is None:
+            return False
+        self.next_connection = (dialog.chosen_url, dialog.password)
+        if self.sign_in is not None:
+            self.sign_in.rejected.disconnect(self.app.quit)
+            quit_on_close = self.app.quitOnLastWindowClosed()
+            self.app.setQuitOnLastWindowClosed(False)
+            self.sign_in.close()
+            self.app.setQuitOnLastWindowClosed(quit_on_close)
+            self.sign_in.deleteLater()
+            self.sign_in = None
+        self.app.exit(RECONNECT)
+        return True
+
+    def choose_station(self, actor: Actor) -> Actor:
+        """Once per PC: on a server with several stations and no station chosen for this PC,
+        someone who works at several stations is asked which one this PC is at."""
+        stations = self._all_stations()
+        if self.settings.get("station_id") in {s.id for s in stations}:
+            return actor
+        theirs = [s for s in stations if s.id in actor.station_ids]
+        if len(stations) < 2 or len(theirs) < 2:
+            return actor
+        dialog = StationChoiceDialog(theirs, self.sign_in)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
+            return actor
+        self.settings.set("station_id", dialog.chosen)
+        self.settings.save()
+        return dataclasses.replace(actor, station_id=dialog.chosen)
 
     def _signed_in(self) -> None:
         assert self.sign_in is not None
         assert self.sign_in.actor is not None
-        actor = self.sign_in.actor
+        actor = self.choose_station(self.sign_in.actor)
         _station_id, station_name = self._station()
         names = {s.id: s.name for s in self._all_stations()}
         self.window = MainWindow(
@@ -234,29 +298,51 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
     _install_qt_translations(app)
     apply_app_font(app)
     prompter = QtPrompter()
+    store = secret_store.open_os_store()
     demo_accounts: list[DemoAccountHint] = []
-    try:
-        if demo:
-            db_url, demo_accounts = _fresh_demo_database(prompter)
-            settings.set("station_id", 1)
-        url = db_url or default_database_url()
-        if db_url is None:
-            data_dir().mkdir(parents=True, exist_ok=True)
-        engine, result = open_database(url)
-    except CareStationError as exc:
-        prompter.error(None, _("CareStation cannot open the database"), str(exc))
-        return 1
-    if result.backup is not None:
-        print(f"carestation: backup before migration: {result.backup}", file=sys.stderr)
-    db = Database(engine)
-    services = build_services(db, vault=KeyVault(db, secret_store.open_os_store()))
-    controller = AppController(app, services, settings, prompter, demo_accounts)
-    if not controller.start():
+    chosen, password = db_url, ""
+    while True:
+        url: URL | None = None
+        try:
+            if demo:
+                chosen, demo_accounts = _fresh_demo_database(prompter)
+                settings.set("station_id", 1)
+                demo = False
+            url = start_url(chosen, settings, store, password)
+            if connection.safe_text(url) == connection.safe_text(default_database_url()):
+                data_dir().mkdir(parents=True, exist_ok=True)
+            engine, result = open_database(url.render_as_string(hide_password=False))
+        except CareStationError as exc:
+            reason = connection.scrub(str(exc), password, url.password if url else None)
+            if not prompter.confirm(
+                None,
+                _("CareStation cannot open the database"),
+                _("{reason}\n\nOpen the database connection settings?").format(reason=reason),
+            ):
+                return 1
+            dialog = ConnectionDialog(settings, store, prompter, current=url)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen_url is None:
+                return 1
+            chosen = dialog.chosen_url.render_as_string(hide_password=False)
+            password = dialog.password
+            continue
+        if result.backup is not None:
+            print(f"carestation: backup before migration: {result.backup}", file=sys.stderr)
+        db = Database(engine)
+        services = build_services(db, vault=KeyVault(db, store))
+        controller = AppController(
+            app, services, settings, prompter, demo_accounts, store=store, url=url
+        )
+        if not controller.start():
+            engine.dispose()
+            return 0
+        code = app.exec()
         engine.dispose()
-        return 0
-    code = app.exec()
-    engine.dispose()
-    return code
+        if code != RECONNECT or controller.next_connection is None:
+            return code
+        next_url, password = controller.next_connection
+        chosen = next_url.render_as_string(hide_password=False)
+        demo_accounts = []
 
 
 def selfcheck(db_url: str | None) -> int:
@@ -275,7 +361,9 @@ def selfcheck(db_url: str | None) -> int:
         engine, _r = open_database(db_url)
         generate_demo(engine, stations=3, clients=150, months=3, seed=7)
     else:
-        engine, _r = open_database(db_url)
+        # Like the app: a server password that is not in the URL comes from the keyring.
+        url = connection.with_password(connection.parse(db_url), secret_store.open_os_store())
+        engine, _r = open_database(url.render_as_string(hide_password=False))
     db = Database(engine)
     vault = KeyVault(db, secret_store.open_os_store())
     if not vault.try_unlock():

@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     set_language(args.lang or os.environ.get("CARESTATION_LANG") or system_language())
     try:
+        for attribute in ("db", "target"):  # `--db`, and import-sqlite's `--to`
+            if isinstance(getattr(args, attribute, None), str):
+                setattr(args, attribute, _with_keyring_password(getattr(args, attribute)))
         if args.command == "demo":
             return _demo(args)
         if args.command == "migrate":
@@ -158,6 +161,20 @@ def open_vault(db):  # type: ignore[no-untyped-def]
     else:
         vault.unlock_with_recovery_code(getpass.getpass("Recovery code: "), remember=False)
     return vault
+
+
+def _with_keyring_password(url: str) -> str:
+    """A PostgreSQL URL without a password gets the one this PC keeps in its key store (saved
+    by the Database connection dialog), as the app does at start."""
+    from carestation.db import connection
+
+    parsed = connection.parse(url)
+    if parsed.get_backend_name() != "postgresql" or parsed.password:
+        return url
+    from carestation.security.secret_store import open_os_store
+
+    found = connection.with_password(parsed, open_os_store())
+    return found.render_as_string(hide_password=False) if found.password else url
 
 
 def _import_sqlite(args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ class SettingSpec:
     title: str  # marked with N_; translate when shown
     minimum: int | None = None
     maximum: int | None = None
+    # Extra check of a value; returns the value to keep (normalised) or None to refuse it.
+    check: Any = None
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -32,6 +34,15 @@ SPECS: tuple[SettingSpec, ...] = (
         "idle_lock_minutes", int, 5, N_("Lock the screen after this many idle minutes"), 1, 120
     ),
     SettingSpec("station_id", int, 0, N_("The station this PC belongs to"), 0, None),
+    # Empty: the embedded database in the data folder. Never holds a password (that is kept in
+    # the OS keyring): a URL with one is refused by set() and loses it on load().
+    SettingSpec(
+        "database_url",
+        str,
+        "",
+        N_("Database (empty: the embedded database on this PC)"),
+        check=lambda value: _database_url(value),
+    ),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 
@@ -84,6 +95,12 @@ class Settings:
         for key, value in (values if isinstance(values, dict) else {}).items():
             if key in _BY_KEY and _valid(_BY_KEY[key], value):
                 self._values[key] = value
+            elif key == "database_url" and isinstance(value, str):
+                # A hand-edited file with a password in the URL: keep the address, drop the
+                # password (it is never written back).
+                stripped = _database_url(value, strip=True)
+                if stripped is not None:
+                    self._values[key] = stripped
 
     def get(self, key: str) -> Any:
         return self._values.get(key, _BY_KEY[key].default)
@@ -91,7 +108,8 @@ class Settings:
     def set(self, key: str, value: Any) -> None:
         spec = _BY_KEY[key]
         if not _valid(spec, value):
-            raise ValueError(f"bad value for setting {key}: {value!r}")
+            # The value is not echoed: a refused database URL may hold a password.
+            raise ValueError(f"bad value for setting {key}")
         self._values[key] = value
 
     def save(self) -> None:
@@ -111,4 +129,27 @@ def _valid(spec: SettingSpec, value: Any) -> bool:
         return False
     if spec.minimum is not None and value < spec.minimum:
         return False
+    if spec.check is not None and spec.check(value) != value:
+        return False
     return spec.maximum is None or value <= spec.maximum
+
+
+def _database_url(value: str, *, strip: bool = False) -> str | None:
+    """The URL as stored (without a password); None when it is not a database URL, or when it
+    holds a password and `strip` is false."""
+    if value == "":
+        return value
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        return None
+    if url.password is not None:
+        if not strip:
+            return None
+        return url._replace(password=None).render_as_string(hide_password=False)
+    return value

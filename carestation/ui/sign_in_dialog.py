@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,6 +35,9 @@ class DemoAccountHint:
 
 
 class SignInDialog(QDialog):
+    # The "Database connection..." button: the controller opens the dialog, before sign-in.
+    connection_requested = Signal()
+
     def __init__(
         self,
         auth: AuthService,
@@ -40,6 +45,7 @@ class SignInDialog(QDialog):
         station_id: int | None,
         station_name: str = "",
         demo_accounts: Sequence[DemoAccountHint] = (),
+        database: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -91,10 +97,24 @@ class SignInDialog(QDialog):
 
         if demo_accounts:
             layout.addWidget(self._demo_panel(demo_accounts))
+        footer_row = QHBoxLayout()
+        self.connection_button = QPushButton(_("Database connection..."))
+        self.connection_button.setObjectName("database_connection")
+        self.connection_button.setFlat(True)
+        self.connection_button.setAutoDefault(False)
+        self.connection_button.setStyleSheet("color: #1a5fb4; text-decoration: underline;")
+        self.connection_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        if database:
+            # Where the data is, with any password hidden (the caller passes a safe text).
+            self.connection_button.setToolTip(_("Database: {where}").format(where=database))
+        self.connection_button.clicked.connect(self.connection_requested)
+        footer_row.addWidget(self.connection_button)
+        footer_row.addStretch(1)
         footer = QLabel(_("Version {version}").format(version=__version__))
         footer.setStyleSheet("color: #666;")
         footer.setAlignment(Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(footer)
+        footer_row.addWidget(footer)
+        layout.addLayout(footer_row)
         self.username.setFocus()
 
     def _demo_panel(self, accounts: Sequence[DemoAccountHint]) -> QWidget:
