@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,17 +29,26 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 _WRITE = "carestation_write"
+CONNECT_TIMEOUT_S = 5
+PG_CONNECT_ARGS = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        # The address is not repeated: a malformed one may still hold a password.
         raise DatabaseUnavailable(
             _(
-                "{url} is not a database address. Use sqlite:///path/to/file.db or "
+                "That is not a database address. Use sqlite:///path/to/file.db or "
                 "postgresql+psycopg://user@host/dbname."
-            ).format(url=url)
+            )
         ) from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseUnavailable(
@@ -78,8 +87,13 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
             engine = create_engine(parsed, **kwargs)
             _configure_sqlite(engine)
         else:
+            # A pooled connection the server dropped (restart, network cut, terminated backend) is
+            # found by the ping on checkout and replaced, instead of failing the user's action.
             kwargs.setdefault("pool_pre_ping", True)
-            kwargs.setdefault("connect_args", {"connect_timeout": 10})
+            # A server that is down or unreachable answers within seconds, not after the TCP
+            # timeout of minutes, and a connection whose server vanished mid-query is noticed
+            # by the keepalives rather than hanging the window. See docs/database.md.
+            kwargs.setdefault("connect_args", dict(PG_CONNECT_ARGS))
             engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError as exc:
         raise DatabaseUnavailable(_("No database driver for {url}.").format(url=parsed)) from exc
@@ -135,6 +149,12 @@ class Database:
         with _translate_errors(), self._write() as session, session.begin():
             yield session
 
+    def ping(self) -> None:
+        """A cheap round trip to the server; raises DatabaseUnavailable when it cannot be
+        reached (the connection monitor calls this from a worker thread)."""
+        with self.read() as session:
+            session.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -154,11 +174,21 @@ def _translate_errors() -> Iterator[None]:
         raise
 
 
+# SQLSTATEs that mean "the server is not there for us": class 08 (connection exception),
+# 57P01-57P03 (administrator or crash shutdown, cannot connect now), 53300 (too many
+# connections). A deadlock, a lock or statement timeout, or a constraint is not one of them.
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+
+
 def _is_connection_problem(exc: DBAPIError) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     if not isinstance(exc, OperationalError | InterfaceError):
         return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if state:
+        return state.startswith("08") or state in _UNAVAILABLE_STATES
+    # No SQLSTATE: the driver itself failed to connect or lost the socket.
     text = str(exc.orig).lower()
     return any(
         marker in text

@@ -25,6 +25,7 @@ from carestation.i18n import _
 from carestation.services.container import Services
 from carestation.settings import Settings
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog, about_text
+from carestation.ui.connection_status import CHECK_MS, ConnectionBanner
 from carestation.ui.idle import IdleWatcher
 from carestation.ui.kiosk_launcher import KioskLauncher
 from carestation.ui.lock_screen import LockScreen
@@ -169,6 +170,12 @@ class MainWindow(QMainWindow):
         workspace_layout = QVBoxLayout(self.workspace)
         workspace_layout.setContentsMargins(0, 0, 0, 0)
         workspace_layout.setSpacing(0)
+        # Says "no connection" in words while the server cannot be reached, and retries.
+        self.connection_banner = ConnectionBanner(
+            services.db.ping, self, check_ms=None if services.db.is_sqlite else CHECK_MS
+        )
+        self.connection_banner.restored.connect(self._connection_restored)
+        workspace_layout.addWidget(self.connection_banner)
         self.alert_bar = self._alert_bar()
         if self.alert_bar is not None:
             workspace_layout.addWidget(self.alert_bar)
@@ -195,6 +202,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.installEventFilter(self.idle)
         self.idle.start()
+        self.connection_banner.start()
         if self.views:
             self.nav.setCurrentRow(0)
 
@@ -282,6 +290,13 @@ class MainWindow(QMainWindow):
                 bar.open_requested.connect(lambda i=index: self.nav.setCurrentRow(i))
         bar.start()
         return bar
+
+    def _connection_restored(self) -> None:
+        """The server is back: reload what the screens show (they may have failed meanwhile)."""
+        if self.is_locked:
+            return
+        self.refresh_current()
+        self._alerts_changed()
 
     def _alerts_changed(self) -> None:
         if self.alert_bar is not None:
@@ -399,6 +414,7 @@ class MainWindow(QMainWindow):
         self.signed_out.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.connection_banner.shut_down()
         self.kiosk_launcher.shut_down()
         self._forget_screens()
         if self.alert_bar is not None:

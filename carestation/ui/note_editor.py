@@ -28,6 +28,7 @@ from carestation.domain.booking import Appointment
 from carestation.domain.errors import (
     CareStationError,
     DatabaseProblem,
+    DatabaseUnavailable,
     KeyUnavailable,
     PermissionDenied,
     ValidationError,
@@ -550,6 +551,10 @@ class NoteEditor(QDialog):
         )
         if isinstance(exc, DatabaseProblem | KeyUnavailable):
             self.periodic_timer.start()  # try again later: the connection may come back
+        if isinstance(exc, DatabaseUnavailable):
+            from carestation.ui.connection_status import report_connection_lost
+
+            report_connection_lost(self, exc)  # the main window's banner, at once
 
     def _set_save_status(self, text: str, *, error: bool = False) -> None:
         self.save_status.setText(text)

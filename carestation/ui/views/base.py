@@ -7,8 +7,9 @@ from typing import TypeVar
 
 from PySide6.QtWidgets import QWidget
 
-from carestation.domain.errors import CareStationError, ValidationError
+from carestation.domain.errors import CareStationError, DatabaseUnavailable, ValidationError
 from carestation.i18n import _
+from carestation.ui.connection_status import report_connection_lost
 from carestation.ui.forms import FieldErrors
 from carestation.ui.prompts import Prompter
 
@@ -40,10 +41,28 @@ def attempt(
 ) -> R | None:
     """Runs a service call; shows validation problems beside their fields, others in a message.
 
-    Returns the call's result, or None when it failed (and the user has been told why).
+    Returns the call's result, or None when it failed (and the user has been told why). A lost
+    connection to the database server also turns on the window's offline banner, which retries;
+    the caller (a dialog) stays open with everything typed, so saving again works once the
+    server is back.
     """
     try:
         return action()
+    except DatabaseUnavailable as exc:
+        report_connection_lost(parent, exc)
+        prompter.error(
+            parent,
+            title or _("No connection to the database"),
+            "\n\n".join(
+                [
+                    str(exc),
+                    _(
+                        "What you entered is still here. Try again when the connection is back: "
+                        "the banner at the top of the main window disappears then."
+                    ),
+                ]
+            ),
+        )
     except ValidationError as exc:
         rest = errors.show(exc.errors) if errors is not None else list(exc.errors.values())
         if rest:
