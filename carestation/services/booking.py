@@ -116,9 +116,11 @@ class BookingService(Service):
             )
             if ident is not None
         )
+        if not keys:
+            return
         try:
-            for key in keys:
-                session.execute(select(func.pg_advisory_xact_lock(key)))
+            # One round trip; PostgreSQL takes them in the order of the select list.
+            session.execute(select(*(func.pg_advisory_xact_lock(key) for key in keys)))
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == "40P01":  # deadlock: PostgreSQL chose us
                 raise _Overlap("any") from exc
