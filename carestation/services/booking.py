@@ -100,27 +100,37 @@ class BookingService(Service):
 
     # --- the rules ---------------------------------------------------------------------------
     def _lock_resources(self, session: Session, draft: BookingDraft) -> None:
-        """On PostgreSQL, takes transaction-scoped advisory locks on the draft's counsellor, room
-        and client (in a fixed order), so two station PCs booking the same people or room wait
-        for each other and the rules checked next (the break between sessions, the weekly
-        limit) see each other's bookings. Overlaps are refused by the database either way;
-        SQLite's write transaction already holds the whole database."""
+        """On PostgreSQL, takes transaction-scoped advisory locks (in a fixed order) on the
+        draft's counsellor, room and client for the station-local day(s) it touches, and on the
+        client's week, so two station PCs booking the same person or room that day wait for
+        each other and the rules checked next (the break between sessions, the weekly limit)
+        see each other's bookings. Bookings of other days never wait. Overlaps are refused by
+        the database either way; SQLite's write transaction already holds the whole database."""
         if self.db.is_sqlite:
             return
-        keys = sorted(
-            kind << 32 | ident
-            for kind, ident in (
-                (1, draft.counsellor_id),
-                (2, draft.room_id),
-                (3, draft.client_id),
-            )
+        station = session.get(m.Station, draft.station_id)  # read again by _check: no trip
+        if station is None:
+            return
+        zone = ZoneInfo(station.time_zone)
+        margin = timedelta(hours=2)  # more than any break after a session
+        first = (draft.starts_at - margin).astimezone(zone).date()
+        last = ((draft.ends_at or draft.starts_at + timedelta(hours=3)) + margin).astimezone(zone)
+        days = [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
+        keys = {
+            _lock_key(kind, ident, day.toordinal())
+            for kind, ident in ((1, draft.counsellor_id), (2, draft.room_id), (3, draft.client_id))
             if ident is not None
-        )
+            for day in days
+        }
+        if draft.client_id is not None:
+            local = draft.starts_at.astimezone(zone).date()
+            monday = local - timedelta(days=local.weekday())
+            keys.add(_lock_key(4, draft.client_id, monday.toordinal()))
         if not keys:
             return
         try:
             # One round trip; PostgreSQL takes them in the order of the select list.
-            session.execute(select(*(func.pg_advisory_xact_lock(key) for key in keys)))
+            session.execute(select(*(func.pg_advisory_xact_lock(k) for k in sorted(keys))))
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == "40P01":  # deadlock: PostgreSQL chose us
                 raise _Overlap("any") from exc
@@ -1133,6 +1143,12 @@ class BookingService(Service):
                 a for a in (data.load_appointment(session, r.id) for r in rows) if a is not None
             ]
         return result
+
+
+def _lock_key(kind: int, ident: int, day: int) -> int:
+    """A signed 64-bit advisory-lock key: what (3 bits), whose id (35 bits), which day or week
+    (a date's ordinal, 22 bits)."""
+    return kind << 57 | (ident & (2**35 - 1)) << 22 | (day & (2**22 - 1))
 
 
 def _week_of(moment: datetime, zone: ZoneInfo) -> tuple[int, int]:
