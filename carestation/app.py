@@ -14,13 +14,14 @@ from PySide6.QtCore import (
     QLocale,
     QMessageLogContext,
     QObject,
+    QSize,
     QTimer,
     QtMsgType,
     QTranslator,
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 
 from carestation.db import connection
 from carestation.db.engine import Database
@@ -346,74 +347,289 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
 
 
 def selfcheck(db_url: str | None) -> int:
-    """Builds the main window offscreen for every role and renders every screen once."""
+    """Builds the main window offscreen for every role and renders every screen once, after
+    checking every resource a build could miss: the gettext and Qt catalogues, fonts (a PDF is
+    written and opened with QtPdf), instrument definitions, report and consent texts, the
+    migrations (a fresh database is migrated from empty), the database drivers and the keyring
+    back-ends. An exception escaping into Qt during the check fails it too."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     started = time.perf_counter()
-    qInstallMessageHandler(_quiet_offscreen_noise)
+    previous_handler = qInstallMessageHandler(_quiet_offscreen_noise)
     app = _make_app()
     apply_app_font(app)
-    tmp: tempfile.TemporaryDirectory[str] | None = None
-    if db_url is None:
-        from carestation.db.demo import generate_demo
-
-        tmp = tempfile.TemporaryDirectory(prefix="carestation-selfcheck-")
-        db_url = f"sqlite:///{Path(tmp.name, 'selfcheck.db').as_posix()}"
-        engine, _r = open_database(db_url)
-        generate_demo(engine, stations=3, clients=150, months=3, seed=7)
-    else:
-        # Like the app: a server password that is not in the URL comes from the keyring.
-        url = connection.with_password(connection.parse(db_url), secret_store.open_os_store())
-        engine, _r = open_database(url.render_as_string(hide_password=False))
-    db = Database(engine)
-    vault = KeyVault(db, secret_store.open_os_store())
-    if not vault.try_unlock():
-        engine.dispose()
-        if tmp is not None:
-            tmp.cleanup()
-        print(
-            "selfcheck: FAILED the protection key of this database is not in this PC's key "
-            "store; start the app once to unlock it",
-            file=sys.stderr,
-        )
-        return 1
-    services = build_services(db, vault=vault)
     failures: list[str] = []
+    previous_hook = sys.excepthook
+
+    def record(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        failures.append(f"unhandled {kind.__name__}: {exc}")
+        previous_hook(kind, exc, tb)  # type: ignore[arg-type]
+
+    sys.excepthook = record
+    # ignore_cleanup_errors: on Windows a file still open (a SQLite handle, a log) cannot be
+    # deleted; the check's verdict must not depend on that.
+    tmp = tempfile.TemporaryDirectory(prefix="carestation-selfcheck-", ignore_cleanup_errors=True)
     try:
-        for role in Role:
-            actor = _selfcheck_actor(services, role)
-            if actor is None:
-                print(f"selfcheck: no active user with role {role.value}; skipped")
-                continue
-            prompter = RecordingPrompter()
-            window = MainWindow(
-                services,
-                actor,
-                Settings(Path(tempfile.gettempdir()) / "cs-selfcheck.json"),
-                prompter,
-            )
-            window.show()
-            for index, view in enumerate(window.views):
-                window.nav.setCurrentRow(index)
-                app.processEvents()
-                if window.grab().isNull():
-                    failures.append(f"{role.value}: {view.title()} did not render")
-            for kind, title, text in prompter.shown:
-                if kind == "error":
-                    failures.append(f"{role.value}: {title}: {text}")
-            window.lock()
-            app.processEvents()
-            window.close()
-            print(f"selfcheck: {role.value}: {len(window.views)} screens rendered")
+        failures += _selfcheck_resources(Path(tmp.name))
+        engine: Engine | None
+        try:
+            engine = _selfcheck_database(db_url, Path(tmp.name), failures)
+        except CareStationError:
+            raise  # the database given cannot be used: the command's one-line error
+        except Exception as exc:  # a missing migrations folder, a missing driver ...
+            failures.append(f"database: {type(exc).__name__}: {exc}")
+            engine = None
+        if engine is not None:
+            try:
+                db = Database(engine)
+                vault = KeyVault(db, secret_store.open_os_store())
+                if not vault.try_unlock():
+                    print(
+                        "selfcheck: FAILED the protection key of this database is not in this "
+                        "PC's key store; start the app once to unlock it",
+                        file=sys.stderr,
+                    )
+                    return 1
+                failures += _selfcheck_windows(app, build_services(db, vault=vault), Path(tmp.name))
+            finally:
+                engine.dispose()
     finally:
-        engine.dispose()
-        if tmp is not None:
-            tmp.cleanup()
+        sys.excepthook = previous_hook
+        qInstallMessageHandler(previous_handler)
+        tmp.cleanup()
     for failure in failures:
         print(f"selfcheck: FAILED {failure}", file=sys.stderr)
     print(
         f"selfcheck: {'ok' if not failures else 'failed'} in {time.perf_counter() - started:.1f} s"
     )
     return 0 if not failures else 1
+
+
+def _selfcheck_database(db_url: str | None, folder: Path, failures: list[str]) -> Engine:
+    """The database to render: `db_url`, or a fresh SQLite file in `folder` that the bundled
+    migrations bring from empty to head, then filled with a small demo data set."""
+    if db_url is not None:
+        # Like the app: a server password that is not in the URL comes from the keyring.
+        url = connection.with_password(connection.parse(db_url), secret_store.open_os_store())
+        engine, _r = open_database(url.render_as_string(hide_password=False))
+        return engine
+    from carestation.db.demo import generate_demo
+    from carestation.db.migrate import head_revision, inspect_connection
+
+    engine, result = open_database(f"sqlite:///{Path(folder, 'selfcheck.db').as_posix()}")
+    with engine.connect() as conn:
+        _state, revision = inspect_connection(conn)
+    if result.state_before.value != "empty" or revision != head_revision():
+        failures.append(f"migrations: fresh database at {revision}, not {head_revision()}")
+    else:
+        print(f"selfcheck: migrations: empty database migrated to {revision}")
+    generate_demo(engine, stations=3, clients=150, months=3, seed=7)
+    return engine
+
+
+def _selfcheck_windows(app: QApplication, services: Services, folder: Path) -> list[str]:
+    failures: list[str] = []
+    for role in Role:
+        actor = _selfcheck_actor(services, role)
+        if actor is None:
+            print(f"selfcheck: no active user with role {role.value}; skipped")
+            continue
+        prompter = RecordingPrompter()
+        window = MainWindow(
+            services,
+            actor,
+            Settings(folder / "settings.json"),
+            prompter,
+        )
+        window.show()
+        for index, view in enumerate(window.views):
+            window.nav.setCurrentRow(index)
+            app.processEvents()
+            if window.grab().isNull():
+                failures.append(f"{role.value}: {view.title()} did not render")
+        for kind, title, text in prompter.shown:
+            if kind == "error":
+                failures.append(f"{role.value}: {title}: {text}")
+        window.lock()
+        app.processEvents()
+        window.close()
+        print(f"selfcheck: {role.value}: {len(window.views)} screens rendered")
+    return failures
+
+
+# A string every catalogue translates, and its Chinese: proves the .mo file is in the build.
+_SELFCHECK_MSGID = ("Sign in", "登录")
+
+
+def _selfcheck_resources(folder: Path) -> list[str]:
+    """Each check returns a line to print, or raises: a missing resource fails here, by name,
+    rather than somewhere in a station's day."""
+    checks = {
+        "translations": _check_translations,
+        "Qt translations": _check_qt_translations,
+        "instruments": _check_instruments,
+        "texts": _check_texts,
+        "fonts and PDF": lambda: _check_pdf(folder),
+        "Qt image formats": _check_image_formats,
+        "holidays": _check_holidays,
+        "database drivers": _check_drivers,
+        "keyring": _check_keyring,
+    }
+    failures: list[str] = []
+    for name, check in checks.items():
+        try:
+            print(f"selfcheck: {name}: {check()}")
+        except Exception as exc:  # every problem is reported, not only the first
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    return failures
+
+
+def _check_translations() -> str:
+    import gettext
+
+    from carestation.i18n import DOMAIN
+    from carestation.resources import resource_path
+
+    folder = resource_path("translations")
+    catalogue = gettext.translation(DOMAIN, localedir=str(folder), languages=["zh_CN"])
+    msgid, expected = _SELFCHECK_MSGID
+    if catalogue.gettext(msgid) != expected:
+        raise RuntimeError(f"zh_CN translates {msgid!r} as {catalogue.gettext(msgid)!r}")
+    return f"zh_CN catalogue in {folder}"
+
+
+def _check_qt_translations() -> str:
+    path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator()
+    china = QLocale(QLocale.Language.Chinese, QLocale.Country.China)
+    if not translator.load(china, "qtbase", "_", path):
+        raise FileNotFoundError(f"qtbase_zh_CN.qm not in {path}")
+    return f"qtbase_zh_CN in {path}"
+
+
+def _check_instruments() -> str:
+    from carestation.assessments import instrument_codes, load_instrument
+
+    loaded = [load_instrument(code) for code in instrument_codes()]
+    return f"{len(loaded)} definitions"
+
+
+def _check_texts() -> str:
+    from carestation.reports.report_texts import check_report_texts
+    from carestation.services.consent import load_consent_wording
+
+    texts = check_report_texts()
+    for lang in ("zh_CN", "en"):
+        load_consent_wording(lang)
+    return f"report texts {', '.join(sorted(texts))}; consent forms zh_CN, en"
+
+
+def _check_pdf(folder: Path) -> str:
+    """A one-page personal report in Chinese, with the bundled font embedded, opened by QtPdf
+    (the print preview's reader) and drawn."""
+    import io
+    from datetime import date
+
+    from carestation.domain.report_values import (
+        InstrumentSection,
+        PersonalReportData,
+        ReportPoint,
+    )
+    from carestation.reports.fonts import FONT
+    from carestation.reports.personal import write_personal_report
+    from carestation.ui.fonts import register_fonts
+    from carestation.ui.report_printing import PdfInMemory
+
+    if not register_fonts():
+        raise RuntimeError("the bundled font did not load into Qt")
+    day = date(2026, 3, 14)
+    data = PersonalReportData(
+        report_number="R-000000",
+        lang="zh_CN",
+        station_name="自检服务站",
+        station_address="",
+        station_phone="",
+        client_code="SELF-CHECK",
+        client_name=None,
+        counsellor_name="自检",
+        issued_on=day,
+        sections=(
+            InstrumentSection(
+                instrument="phq9",
+                latest_total=6,
+                latest_value=6,
+                latest_band="mild",
+                latest_on=day,
+                points=(ReportPoint(day, 6),),
+                change=None,
+                follow_up_advised=False,
+            ),
+        ),
+    )
+    out = io.BytesIO()
+    pages = write_personal_report(out, data=data)
+    pdf = out.getvalue()
+    if not pdf.startswith(b"%PDF") or FONT.encode() not in pdf:
+        raise RuntimeError(f"the PDF does not embed {FONT}")
+    document = PdfInMemory(pdf)
+    image = document.document.render(0, QSize(120, 170))
+    if image.isNull():
+        raise RuntimeError("QtPdf could not draw the PDF")
+    return f"personal report, {pages} page(s), {len(pdf):,} bytes, {FONT} embedded, drawn by QtPdf"
+
+
+def _check_image_formats() -> str:
+    from PySide6.QtGui import QImageReader
+
+    found = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
+    missing = {"png", "jpg", "svg", "ico"} - found
+    if missing:
+        raise RuntimeError(f"no plugin for {', '.join(sorted(missing))}")
+    return ", ".join(sorted(found))
+
+
+def _check_holidays() -> str:
+    from carestation.domain.scheduling import china_calendar
+
+    names = [china_calendar(2026, lang) for lang in ("zh_CN", "en")]
+    return f"{len(names[0])} days of 2026 named in zh_CN and en"
+
+
+def _check_drivers() -> str:
+    from sqlalchemy.dialects import registry
+
+    registry.load("sqlite.pysqlite")
+    registry.load("postgresql.psycopg")
+    from psycopg import pq
+
+    from carestation.resources import is_frozen
+
+    if is_frozen() and pq.__impl__ == "python":
+        # The station PCs have no libpq of their own: the bundle must bring psycopg_binary's.
+        raise RuntimeError("psycopg has no bundled libpq (psycopg_binary is missing)")
+    return f"SQLite, PostgreSQL (psycopg {pq.__impl__}, libpq {pq.version()})"
+
+
+def _check_keyring() -> str:
+    """This platform's OS key store back-end is in the build (whether this PC offers one is
+    another matter: the app then asks for the passphrase)."""
+    import importlib
+    from importlib.metadata import entry_points
+
+    import keyring
+
+    if not entry_points(group="keyring.backends"):
+        raise RuntimeError("keyring's entry points are missing (copy_metadata('keyring'))")
+    if sys.platform == "win32":
+        modules = ("keyring.backends.Windows", "win32ctypes.core")
+    elif sys.platform == "darwin":
+        modules = ("keyring.backends.macOS", "keyring.backends.macOS.api")
+    else:
+        modules = ("keyring.backends.SecretService", "secretstorage")
+    for module in modules:
+        importlib.import_module(module)
+    backend = keyring.get_keyring()
+    trusted = "trusted" if secret_store.backend_is_trusted(backend) else "not trusted"
+    return f"{', '.join(modules)} present; this PC: {type(backend).__module__} ({trusted})"
 
 
 def _quiet_offscreen_noise(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:

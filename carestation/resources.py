@@ -9,11 +9,22 @@ from pathlib import Path
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def is_frozen() -> bool:
+    """True inside the PyInstaller bundle (build_installer.spec)."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def _candidates(kind: str) -> list[Path]:
     roots: list[Path] = []
     meipass = getattr(sys, "_MEIPASS", None)
     if meipass:
-        roots.append(Path(meipass) / kind)
+        roots.append(Path(meipass) / kind)  # the bundle's _internal folder
+    if is_frozen():
+        # A bundle built with contents_directory="." keeps its files beside the program. A
+        # bundle never looks outside itself: a missing file must fail its selfcheck, not be
+        # found in whatever checkout happens to sit next to it.
+        roots.append(Path(sys.executable).resolve().parent / kind)
+        return list(dict.fromkeys(roots))
     roots.append(_PACKAGE_DIR / "_bundled" / kind)  # installed wheel
     roots.append(_PACKAGE_DIR.parent / kind)  # source checkout / editable install
     return roots

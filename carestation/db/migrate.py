@@ -59,10 +59,15 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 
 
 def alembic_config() -> Config:
+    """Alembic's settings without an .ini file: the script folder is found like every other
+    resource (a checkout, an installed wheel's carestation/_bundled, or the PyInstaller bundle),
+    so `carestation migrate` and the app's start-up work wherever the program is installed."""
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_path()))
+    # Config values go through configparser's interpolation: a literal "%" (possible in a
+    # Windows user or folder name) must be doubled.
+    cfg.set_main_option("script_location", str(migrations_path()).replace("%", "%%"))
     return cfg
 
 
