@@ -82,7 +82,7 @@ class Settings:
     def load(self) -> None:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             raw = {}
         if not isinstance(raw, dict):
             raw = {}

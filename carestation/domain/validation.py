@@ -21,7 +21,7 @@ MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 # A mainland mobile number, a landline with area code (0575-87654321, optional extension),
 # or a local 7-8 digit landline without one.
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?[2-9]\d{6,7}(-\d{1,6})?|[2-9]\d{6,7})$")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?[2-9]\d{6,7}(-\d{1,6})?|[2-9]\d{6,7})$", re.ASCII)
 
 
 def clean_text(value: str) -> str:
@@ -33,6 +33,11 @@ def _has_control(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
+def _invisible(value: str) -> bool:
+    """Nothing to see: only format characters (zero-width space, BOM ...) and spaces."""
+    return not any(unicodedata.category(ch)[0] not in "CZ" for ch in value)
+
+
 def check_name(value: str, field: str, errors: dict[str, str], *, label: str) -> str:
     cleaned = clean_text(value)
     if not cleaned:
@@ -41,13 +46,14 @@ def check_name(value: str, field: str, errors: dict[str, str], *, label: str) ->
         errors[field] = _("{label} is too long: at most {max} characters.").format(
             label=label, max=MAX_NAME
         )
-    elif _has_control(value.strip()):
+    elif _has_control(value.strip()) or _invisible(cleaned):
         errors[field] = _("{label} contains characters that cannot be shown.").format(label=label)
     return cleaned
 
 
 def check_phone(value: str, field: str, errors: dict[str, str], *, required: bool = False) -> str:
-    cleaned = value.strip().replace(" ", "")
+    # NFKC: full-width digits and dashes typed with a Chinese IME are stored as ASCII.
+    cleaned = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
     if not cleaned:
         if required:
             errors[field] = _("Phone number is required.")
@@ -169,6 +175,10 @@ def validate_client_input(data: ClientInput, *, this_year: int) -> dict[str, Any
     work_unit = clean_text(data.work_unit)
     if len(work_unit) > 2 * MAX_NAME:
         errors["work_unit"] = _("The work unit is too long.")
+    elif _has_control(work_unit):
+        errors["work_unit"] = _("{label} contains characters that cannot be shown.").format(
+            label=_("Work unit")
+        )
     try:
         gender = Gender(data.gender)
     except ValueError:

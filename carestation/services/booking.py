@@ -4,6 +4,7 @@ advisory locks on the counsellor, room and client); the database refuses overlap
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -168,6 +169,23 @@ class BookingService(Service):
         now = self.clock.now()
         exempt = self._crisis_exempt(actor, draft)
 
+        # The texts fit their columns and hold nothing PostgreSQL refuses (a NUL).
+        for label, typed, most in (
+            (_("Title"), draft.title, 200),
+            (_("Address"), draft.address, 500),
+            (_("Reason"), draft.override_reason, 500),
+        ):
+            typed = typed.strip()
+            if len(typed) > most:
+                problems.append(
+                    _("{label} is too long: at most {max} characters.").format(
+                        label=label, max=most
+                    )
+                )
+            elif any(unicodedata.category(ch) == "Cc" for ch in typed):
+                problems.append(
+                    _("{label} contains characters that cannot be shown.").format(label=label)
+                )
         if ends_at <= draft.starts_at:
             problems.append(_("The end time must be after the start time."))
         elif ends_at - draft.starts_at > MAX_DURATION:
@@ -565,7 +583,7 @@ class BookingService(Service):
         """The nearest times that would work, for a refused booking or move."""
         with self.db.read() as session:
             station = session.get(m.Station, draft.station_id)
-            if station is None:
+            if station is None or draft.starts_at.tzinfo is None:
                 return []
             day = (
                 max(draft.starts_at, self.clock.now())

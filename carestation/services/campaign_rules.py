@@ -3,6 +3,7 @@ typed, reading campaigns with their code counts, and why a code cannot be used n
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -50,6 +51,14 @@ def check_input(data: CampaignInput, today: date) -> tuple[str, str, list[str]]:
         errors["name"] = _("Give the campaign a name, e.g. “2026 spring screening”.")
     elif len(name) > MAX_TEXT:
         errors["name"] = _("Shorten the name to {most} characters.").format(most=MAX_TEXT)
+    for field, value, label in (
+        ("name", name, _("Name")),
+        ("work_unit", work_unit, _("Work unit")),
+    ):
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            errors[field] = _("{label} contains characters that cannot be shown.").format(
+                label=label
+            )
     if not work_unit:
         errors["work_unit"] = _("Name the employer or work unit whose employees take part.")
     elif len(work_unit) > MAX_TEXT:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from carestation.db import models as m
 from carestation.domain.booking import ClientInput, ClientSummary, DuplicateClient
 from carestation.domain.client_code import new_client_code, normalise_client_code
-from carestation.domain.errors import NotFound
+from carestation.domain.errors import NotFound, ValidationError
 from carestation.domain.roles import Permission
 from carestation.domain.validation import clean_text, validate_client_input
 from carestation.domain.values import Actor
@@ -53,7 +53,8 @@ class ClientService(Service):
         answers (ranges on code, phone and name); the "contains" scan runs only to fill the list."""
         if not actor.can(Permission.REGISTER_CLIENTS):
             self.deny(actor, action="search_clients")
-        query_text = clean_text(text)
+        # No control characters: PostgreSQL refuses a NUL in a query parameter.
+        query_text = clean_text("".join(ch for ch in text if ch.isprintable() or ch.isspace()))
         if not query_text:
             return []
         found: dict[int, m.Client] = {}
@@ -128,6 +129,9 @@ class ClientService(Service):
                     ).format(name=name, code=existing.client_code),
                     client_summary(existing),
                 )
+            home = data.home_station_id
+            if home is not None and session.get(m.Station, home) is None:
+                raise ValidationError({"home_station_id": _("That station no longer exists.")})
             code = new_client_code()
             while (
                 session.scalar(select(m.Client.id).where(m.Client.client_code == code)) is not None

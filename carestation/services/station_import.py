@@ -29,6 +29,7 @@ The rules (docs/database.md, "Moving a station onto the network"):
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from carestation.db import models as m
@@ -51,7 +52,7 @@ from carestation.db.migrate import (
     open_database,
 )
 from carestation.domain.client_code import new_client_code
-from carestation.domain.errors import CareStationError, KeyUnavailable
+from carestation.domain.errors import CareStationError, KeyUnavailable, NotACareStationDatabase
 from carestation.i18n import _
 from carestation.security import crypto
 from carestation.security.secret_store import SecretStore
@@ -167,7 +168,15 @@ def import_station(
     _check_schema_handled()
     digest = _sha256(source)
     with tempfile.TemporaryDirectory(prefix="carestation-import-") as tmp:
-        snapshot = copy.snapshot_sqlite(source, Path(tmp) / "source.db")
+        try:
+            snapshot = copy.snapshot_sqlite(source, Path(tmp) / "source.db")
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged
+            raise NotACareStationDatabase(
+                _(
+                    "{where} is not a database CareStation can read ({reason}). It was left "
+                    "untouched."
+                ).format(where=source, reason=exc)
+            ) from exc
         state, revision = inspect_sqlite_file(snapshot)
         if state is SchemaState.EMPTY or revision is None:
             raise ImportRefused([_("{path} holds no CareStation data.").format(path=source)])
@@ -443,8 +452,8 @@ class _Mover:
             )
 
     def run(self, *, source_revision: str, migrated: bool) -> ImportReport:
-        self._read_source()
         try:
+            self._read_source()
             with self.tgt_db.write() as session:
                 report = self._write(session, source_revision, migrated)
                 if self.problems:
@@ -460,6 +469,20 @@ class _Mover:
         except copy.BrokenReference as exc:
             raise ImportRefused(
                 [_("The source has a broken reference: {where}.").format(where=exc)]
+            ) from exc
+        except (StatementError, sqlite3.Error, ValueError, TypeError) as exc:
+            # A value the schema does not allow (a damaged or hand-edited file): the column
+            # types cannot read it. The target's transaction was rolled back.
+            if isinstance(exc, DBAPIError) and not isinstance(exc.orig, sqlite3.Error):
+                raise  # the target's own failure, not the source's
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ImportRefused(
+                [
+                    _(
+                        "The source holds a value this version cannot read ({reason}); the "
+                        "file may be damaged."
+                    ).format(reason=reason)
+                ]
             ) from exc
         return report
 
