@@ -43,6 +43,8 @@ SPECS: tuple[SettingSpec, ...] = (
         N_("Database (empty: the embedded database on this PC)"),
         check=lambda value: _database_url(value),
     ),
+    # Empty: a "backups" folder beside the embedded database file.
+    SettingSpec("backup_folder", str, "", N_("Folder for backups of the embedded database")),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 

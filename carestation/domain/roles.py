@@ -59,6 +59,8 @@ class Permission(StrEnum):
     HANDLE_DATA_REQUESTS = "handle_data_requests"
     # Set up, back up and restore the key that protects notes; purge expired records.
     MANAGE_KEYS = "manage_keys"
+    # Back up the embedded database and restore it from a backup.
+    MANAGE_BACKUPS = "manage_backups"
     # Assessments (issue 5).
     # Give a questionnaire in a session, and see a client's answers and trends (who may see
     # a particular client's is decided in the services from the relationship).
@@ -111,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SCHEDULE,
             Permission.HANDLE_DATA_REQUESTS,
             Permission.MANAGE_KEYS,
+            Permission.MANAGE_BACKUPS,
         }
     ),
 }

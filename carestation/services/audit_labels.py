@@ -101,6 +101,10 @@ ACTIONS = {
     "set_key_passphrase": N_("Set the key passphrase"),
     "view_key_status": N_("View the protection key's state"),
     "verify_audit": N_("Verify the audit trail"),
+    # backups of the embedded database
+    "list_backups": N_("List the database backups"),
+    "back_up_database": N_("Back up the database"),
+    "restore_database": N_("Restore the database from a backup"),
     "view_records_policy": N_("View a station's rules for confidential records"),
     "set_records_policy": N_("Change a station's rules for confidential records"),
     # crisis flags

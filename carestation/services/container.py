@@ -11,6 +11,7 @@ from carestation.services.assessments import AssessmentService
 from carestation.services.audit import AuditLog
 from carestation.services.audit_queries import AuditQueries
 from carestation.services.auth import AuthService
+from carestation.services.backups import BackupService
 from carestation.services.booking import BookingService
 from carestation.services.calendar_export import CalendarExport
 from carestation.services.campaigns import CampaignService
@@ -58,6 +59,7 @@ class Services:
     calendar_export: CalendarExport
     print_log: PrintLog
     keys: KeyAdminService
+    backups: BackupService
     crisis: CrisisService
     cases: CaseService
     notes: NoteService
@@ -107,6 +109,7 @@ def build_services(
         calendar_export=CalendarExport(db, audit, clock),
         print_log=PrintLog(db, audit, clock),
         keys=KeyAdminService(db, audit, clock, vault),
+        backups=BackupService(db, audit, clock),
         crisis=crisis,
         cases=CaseService(db, audit, clock, vault),
         notes=NoteService(db, audit, clock, vault),

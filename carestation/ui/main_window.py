@@ -222,7 +222,14 @@ class MainWindow(QMainWindow):
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (self.lock_action, password, prefs, None, self.sign_out_action, quit_action):
+        self.backups_action: QAction | None = None
+        if self._actor.can(Permission.MANAGE_BACKUPS):
+            self.backups_action = QAction(_("&Backups..."), self)
+            self.backups_action.triggered.connect(self.open_backups)
+        first = [self.lock_action, password, prefs]
+        if self.backups_action is not None:
+            first.append(self.backups_action)
+        for action in (*first, None, self.sign_out_action, quit_action):
             if action is None:
                 menu.addSeparator()
             else:
@@ -481,6 +488,18 @@ class MainWindow(QMainWindow):
     # --- dialogs -------------------------------------------------------------------------
     def _change_password(self) -> None:
         ChangePasswordDialog(self._services.auth, self._actor, self._prompter, self).exec()
+
+    def open_backups(self) -> QDialog:
+        from carestation.ui.backups_dialog import BackupsDialog
+
+        dialog = BackupsDialog(
+            self._services.backups, self._actor, self._settings, self._prompter, parent=self
+        )
+        # The database was replaced: back to the sign-in window, so everyone signs in again
+        # against the restored accounts and nothing on screen shows the old data.
+        dialog.restored.connect(self.sign_out, Qt.ConnectionType.QueuedConnection)
+        dialog.open()
+        return dialog
 
     def _preferences(self) -> None:
         stations = self._services.admin.list_stations(actor=self._actor)
