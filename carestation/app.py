@@ -34,6 +34,7 @@ from carestation.security import secret_store
 from carestation.services.container import Services, build_services
 from carestation.services.keys import KeyVault
 from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui.backup_scheduler import BackupScheduler
 from carestation.ui.connection_dialog import ConnectionDialog, StationChoiceDialog
 from carestation.ui.fonts import apply_app_font
 from carestation.ui.main_window import MainWindow
@@ -139,6 +140,9 @@ class AppController(QObject):
         self.sign_in: SignInDialog | None = None
         # Set when the connection dialog chose a database: (URL without password, password).
         self.next_connection: tuple[URL, str] | None = None
+        self.backup_scheduler = BackupScheduler(
+            services.backups, lambda: self.settings.get("backup_folder"), self
+        )
 
     def _station(self) -> tuple[int | None, str]:
         station_id = self.settings.get("station_id") or None
@@ -173,6 +177,7 @@ class AppController(QObject):
         self.show_sign_in()
         # After the sign-in window is up, so the check across every station never delays it.
         QTimer.singleShot(0, self.purge_expired)
+        self.backup_scheduler.start()
         return True
 
     def purge_expired(self) -> None:
@@ -288,6 +293,15 @@ class AppController(QObject):
         self.sign_in = None
 
 
+def _backup_folder(url: URL, settings: Settings) -> Path | None:
+    """Where the embedded database's backups go; None for a database server."""
+    from carestation.db.backups import folder_for
+    from carestation.db.engine import sqlite_path
+
+    path = sqlite_path(url)
+    return folder_for(path, settings.get("backup_folder")) if path is not None else None
+
+
 def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
     from carestation import logs
 
@@ -312,7 +326,10 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
             url = start_url(chosen, settings, store, password)
             if connection.safe_text(url) == connection.safe_text(default_database_url()):
                 data_dir().mkdir(parents=True, exist_ok=True)
-            engine, result = open_database(url.render_as_string(hide_password=False))
+            engine, result = open_database(
+                url.render_as_string(hide_password=False),
+                backup_folder=_backup_folder(url, settings),
+            )
         except CareStationError as exc:
             reason = connection.scrub(str(exc), password, url.password if url else None)
             if not prompter.confirm(
@@ -338,6 +355,7 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
             engine.dispose()
             return 0
         code = app.exec()
+        controller.backup_scheduler.shut_down()
         engine.dispose()
         if code != RECONNECT or controller.next_connection is None:
             return code

@@ -252,9 +252,14 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from carestation.db.backups import folder_for
+    from carestation.db.engine import parse_url, sqlite_path
     from carestation.db.migrate import head_revision, open_database
+    from carestation.settings import Settings
 
-    engine, result = open_database(args.db)
+    path = sqlite_path(parse_url(args.db))
+    folder = folder_for(path, Settings().get("backup_folder")) if path is not None else None
+    engine, result = open_database(args.db, backup_folder=folder)
     engine.dispose()
     if result.state_before.value == "current":
         print(f"Already at schema {head_revision()}.")

@@ -64,6 +64,11 @@ def default_folder(database: Path) -> Path:
     return database.parent / "backups"
 
 
+def folder_for(database: Path, chosen: str) -> Path:
+    """The folder the administrator chose (the `backup_folder` setting), else the default."""
+    return Path(chosen).expanduser() if chosen else default_folder(database)
+
+
 def parse_name(path: Path) -> tuple[datetime, BackupKind] | None:
     found = _NAME.match(path.name)
     if found is None:

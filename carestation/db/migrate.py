@@ -189,15 +189,24 @@ def backup_sqlite(path: Path, label: str) -> Path:
     return target
 
 
-def open_database(url: str) -> tuple[Engine, OpenResult]:
-    """Checks, backs up (SQLite) and upgrades the database to head; returns a ready engine."""
+def open_database(url: str, *, backup_folder: Path | None = None) -> tuple[Engine, OpenResult]:
+    """Checks, backs up (SQLite) and upgrades the database to head; returns a ready engine.
+    The backup before a migration goes to `backup_folder` (the app's backups folder, where
+    rotation keeps it for a while), else beside the database file."""
     parsed = parse_url(url)
     path = sqlite_path(parsed)
     backup: Path | None = None
     if path is not None:
         state, revision = inspect_sqlite_file(path)
         if state is SchemaState.BEHIND:
-            backup = backup_sqlite(path, f"before-migrate-{revision}")
+            if backup_folder is None:
+                backup = backup_sqlite(path, f"before-migrate-{revision}")
+            else:
+                from carestation.db.backups import BackupKind, make_backup
+
+                backup = make_backup(
+                    path, backup_folder, BackupKind.BEFORE_MIGRATE, now=datetime.now(UTC)
+                ).path
     engine = make_engine(parsed)
     try:
         with engine.connect() as conn:

@@ -28,10 +28,8 @@ class BackupService(Service):
 
     def folder(self, chosen: str) -> Path:
         """The folder the administrator chose, or the default beside the database file."""
-        if chosen:
-            return Path(chosen).expanduser()
         assert self.database_path is not None
-        return backups.default_folder(self.database_path)
+        return backups.folder_for(self.database_path, chosen)
 
     def _live(self) -> Path:
         path = self.database_path

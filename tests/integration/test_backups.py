@@ -236,3 +236,22 @@ def test_the_daily_backup_runs_once_a_day_and_rotates(
     assert [b.taken_at.date().isoformat() for b in backups.list_backups(folder)] == [
         f"2026-{d}" for d in ("12-03", "12-02", "12-01", "11-30", "11-29", "11-28", "11-27")
     ]
+
+
+def test_the_backup_before_a_migration_goes_to_the_backups_folder(tmp_path: Path) -> None:
+    from carestation.db.migrate import downgrade
+
+    path = tmp_path / "station.db"
+    engine, _ = open_database(f"sqlite:///{path}")
+    downgrade(engine, "0001")
+    engine.dispose()
+    folder = tmp_path / "chosen"
+    engine, result = open_database(f"sqlite:///{path}", backup_folder=folder)
+    engine.dispose()
+    assert result.backup is not None
+    assert [(b.path, b.kind) for b in backups.list_backups(folder)] == [
+        (result.backup, BackupKind.BEFORE_MIGRATE)
+    ]
+    check = sqlite3.connect(result.backup)
+    assert check.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    check.close()

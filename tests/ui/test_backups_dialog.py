@@ -210,3 +210,25 @@ def test_only_administrators_get_the_menu_entry(
         )
         qtbot.addWidget(window)
         assert window.backups_action is None
+
+
+def test_the_daily_backup_is_taken_in_the_background_at_start_and_when_a_day_old(
+    qtbot: QtBot, services: Services, world: World, live: Path, clock: FakeClock
+) -> None:
+    from carestation.ui.backup_scheduler import BackupScheduler
+
+    scheduler = BackupScheduler(services.backups, lambda: "", check_ms=3_600_000)
+    folder = live.parent / "backups"
+    with qtbot.waitSignal(scheduler.backup_finished, timeout=10_000) as first:
+        scheduler.start()
+    assert first.args[0].kind is BackupKind.DAILY
+    with qtbot.waitSignal(scheduler.backup_finished, timeout=10_000) as second:
+        clock.advance(hours=23)
+        scheduler.check()
+    assert second.args == [None]  # not yet a day old
+    with qtbot.waitSignal(scheduler.backup_finished, timeout=10_000) as third:
+        clock.advance(hours=1)
+        scheduler.check()
+    assert third.args[0].kind is BackupKind.DAILY
+    assert [b.kind for b in backups.list_backups(folder)] == [BackupKind.DAILY] * 2
+    scheduler.shut_down()
