@@ -225,6 +225,10 @@ class AppController(QObject):
             self.services.audit.record(session, actor=actor, action="show_recovery_code")
 
     def show_sign_in(self) -> None:
+        # After a restore of another PC's database the key is locked: its recovery code first.
+        if not self.services.vault.is_unlocked and not self.unlock_keys():
+            self.app.quit()
+            return
         station_id, station_name = self._station()
         self.sign_in = SignInDialog(
             self.services.auth,

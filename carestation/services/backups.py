@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from carestation.db import backups
 from carestation.db.backups import BackupInfo, BackupKind
-from carestation.db.engine import sqlite_path
+from carestation.db.engine import Database, sqlite_path
 from carestation.db.migrate import SchemaState, inspect_sqlite_file, upgrade
 from carestation.domain.errors import ValidationError
 from carestation.domain.roles import Permission
 from carestation.domain.values import Actor
 from carestation.i18n import _
+from carestation.services.audit import AuditLog
 from carestation.services.base import Service
+from carestation.services.clock import Clock
+from carestation.services.keys import KeyVault
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    saved: BackupInfo  # the copy of the database as it was before the restore
+    # The backup's notes are under a key this PC does not hold (a backup of another PC's
+    # database): its recovery code must be typed before anyone signs in.
+    needs_recovery_code: bool
 
 
 class BackupService(Service):
     """Only for an embedded (SQLite) database; on PostgreSQL backups are the server's job."""
+
+    def __init__(self, db: Database, audit: AuditLog, clock: Clock, vault: KeyVault) -> None:
+        super().__init__(db, audit, clock)
+        self.vault = vault
 
     @property
     def available(self) -> bool:
@@ -78,7 +94,7 @@ class BackupService(Service):
         _state, revision = backups.check_backup(backup)
         return revision
 
-    def restore(self, *, actor: Actor, backup: Path, folder: Path) -> BackupInfo:
+    def restore(self, *, actor: Actor, backup: Path, folder: Path) -> RestoreResult:
         """Checks `backup`, copies the current database aside, then replaces it. Everyone must
         sign in again afterwards; returns the copy of the database as it was."""
         self.require(actor, Permission.MANAGE_BACKUPS, action="restore_database")
@@ -111,6 +127,11 @@ class BackupService(Service):
         state, _revision = inspect_sqlite_file(live)
         if state is SchemaState.BEHIND:
             upgrade(self.db.engine)
+        # The restored database may be another one's (restoring on another PC): its key is
+        # looked up again, from this PC's keyring; failing that, the recovery code is needed.
+        self.vault.forget()
+        if not self.vault.try_unlock():
+            return RestoreResult(saved=saved, needs_recovery_code=True)
         # In the restored database's own trail, which did not know about this restore.
         self.audit.record_now(
             actor=actor,
@@ -119,4 +140,4 @@ class BackupService(Service):
             object_ref=backup.name,
             detail=saved.path.name,
         )
-        return saved
+        return RestoreResult(saved=saved, needs_recovery_code=False)

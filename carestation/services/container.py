@@ -109,7 +109,7 @@ def build_services(
         calendar_export=CalendarExport(db, audit, clock),
         print_log=PrintLog(db, audit, clock),
         keys=KeyAdminService(db, audit, clock, vault),
-        backups=BackupService(db, audit, clock),
+        backups=BackupService(db, audit, clock, vault),
         crisis=crisis,
         cases=CaseService(db, audit, clock, vault),
         notes=NoteService(db, audit, clock, vault),

@@ -129,6 +129,11 @@ class KeyVault:
     def lock(self) -> None:
         self._kek = None
 
+    def forget(self) -> None:
+        """After the database was replaced (a restore): locked, and its install id read again."""
+        self._kek = None
+        self._install_id = None
+
     # -- unlocking ------------------------------------------------------------------------------
 
     def try_unlock(self) -> bool:

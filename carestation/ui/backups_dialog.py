@@ -24,6 +24,7 @@ from carestation.db.backups import BackupInfo
 from carestation.domain.errors import CareStationError
 from carestation.domain.values import Actor
 from carestation.i18n import N_, _
+from carestation.services.backups import RestoreResult
 from carestation.settings import Settings
 from carestation.ui.prompts import Prompter
 
@@ -35,7 +36,7 @@ class BackupsPort(Protocol):
     def list(self, *, actor: Actor, folder: Path) -> list[BackupInfo]: ...
     def back_up_now(self, *, actor: Actor, folder: Path) -> BackupInfo: ...
     def check(self, *, actor: Actor, backup: Path) -> str | None: ...
-    def restore(self, *, actor: Actor, backup: Path, folder: Path) -> BackupInfo: ...
+    def restore(self, *, actor: Actor, backup: Path, folder: Path) -> RestoreResult: ...
 
 
 def choose_backup_file(parent: QWidget, folder: Path) -> str:
@@ -262,16 +263,18 @@ class BackupsDialog(QDialog):
             return
         folder = self.folder()
 
-        def done(saved: object) -> None:
-            assert isinstance(saved, BackupInfo)
-            self._prompter.info(
-                self,
-                _("Restore"),
-                _(
-                    "The database was restored. The database as it was is kept as {name}. "
-                    "Sign in again."
-                ).format(name=saved.path.name),
-            )
+        def done(result: object) -> None:
+            assert isinstance(result, RestoreResult)
+            text = _(
+                "The database was restored. The database as it was is kept as {name}. "
+                "Sign in again."
+            ).format(name=result.saved.path.name)
+            if result.needs_recovery_code:
+                text += "\n\n" + _(
+                    "The restored database's confidential records are protected by a key this "
+                    "PC does not hold: type that database's recovery code at the next step."
+                )
+            self._prompter.info(self, _("Restore"), text)
             self.restored.emit()
             self.accept()
 

@@ -107,7 +107,9 @@ def test_restore_brings_back_the_old_data_and_keeps_the_current_file_first(
     _add_client(services, "WXYZ-2345-6")
     assert _codes(services) == ["ABCD-EFGH-1", "WXYZ-2345-6"]
 
-    saved = services.backups.restore(actor=world.admin, backup=taken.path, folder=folder)
+    result = services.backups.restore(actor=world.admin, backup=taken.path, folder=folder)
+    assert not result.needs_recovery_code
+    saved = result.saved
 
     assert _codes(services) == ["ABCD-EFGH-1"]
     assert saved.kind is BackupKind.BEFORE_RESTORE
@@ -255,3 +257,27 @@ def test_the_backup_before_a_migration_goes_to_the_backups_folder(tmp_path: Path
     check = sqlite3.connect(result.backup)
     assert check.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
     check.close()
+
+
+def test_a_backup_of_another_database_needs_its_recovery_code(
+    services: Services, world: World, tmp_path: Path, clock: FakeClock
+) -> None:
+    other_path = tmp_path / "other-pc.db"
+    engine, _r = open_database(f"sqlite:///{other_path.as_posix()}")
+    other = build_services(Database(engine), clock)
+    build_world(other)
+    _add_client(other, "QRST-4567-8")
+    other_code = other.vault.recovery_code()
+    other_backup = backups.make_backup(
+        other_path, tmp_path / "usb", BackupKind.MANUAL, now=clock.now()
+    )
+    engine.dispose()
+
+    result = services.backups.restore(
+        actor=world.admin, backup=other_backup.path, folder=tmp_path / "backups"
+    )
+    assert result.needs_recovery_code
+    assert not services.vault.is_unlocked
+    services.vault.unlock_with_recovery_code(other_code)
+    assert _codes(services) == ["ABCD-EFGH-1", "QRST-4567-8"]
+    assert services.audit.verify().ok
