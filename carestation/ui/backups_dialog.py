@@ -209,7 +209,14 @@ class BackupsDialog(QDialog):
         self._settings.save()
         self.refresh()
 
-    def _run(self, call: Callable[[], Any], on_success: Callable[[Any], None]) -> None:
+    def _run(
+        self,
+        call: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        *,
+        title: str | None = None,
+    ) -> None:
+        self._error_title = title or _("Backups")
         self.back_up_button.setEnabled(False)
         self.restore_button.setEnabled(False)
         self.status.setText(_("Working..."))
@@ -222,13 +229,14 @@ class BackupsDialog(QDialog):
 
     def _succeeded(self, result: object) -> None:
         self._idle()
+        self.status.setText("")
         self._on_success(result)
         self.work_finished.emit()
 
     def _failed(self, exc: object) -> None:
         self._idle()
         self.status.setText("")
-        self._prompter.error(self, _("Backups"), str(exc))
+        self._prompter.error(self, self._error_title, str(exc))
         self.work_finished.emit()
 
     def back_up_now(self) -> None:
@@ -248,11 +256,15 @@ class BackupsDialog(QDialog):
             if not chosen:
                 return
             path = Path(chosen)
-        try:
-            self._service.check(actor=self._actor, backup=path)
-        except CareStationError as exc:
-            self._prompter.error(self, _("Restore"), str(exc))
-            return
+        # The check reads the whole file (integrity_check): in the worker, like the restore.
+        self._run(
+            lambda: self._service.check(actor=self._actor, backup=path),
+            lambda _revision: self._confirm_restore(path),
+            title=_("Restore"),
+        )
+
+    def _confirm_restore(self, path: Path) -> None:
+        self.status.setText("")
         if not self._prompter.confirm(
             self,
             _("Restore"),
@@ -263,7 +275,7 @@ class BackupsDialog(QDialog):
             return
         folder = self.folder()
 
-        def done(result: object) -> None:
+        def restored(result: object) -> None:
             assert isinstance(result, RestoreResult)
             text = _(
                 "The database was restored. The database as it was is kept as {name}. "
@@ -279,7 +291,9 @@ class BackupsDialog(QDialog):
             self.accept()
 
         self._run(
-            lambda: self._service.restore(actor=self._actor, backup=path, folder=folder), done
+            lambda: self._service.restore(actor=self._actor, backup=path, folder=folder),
+            restored,
+            title=_("Restore"),
         )
 
     def done(self, result: int) -> None:

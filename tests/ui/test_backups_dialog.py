@@ -160,7 +160,8 @@ def test_a_foreign_file_is_refused_and_nothing_is_replaced(
     )
     qtbot.addWidget(dialog)
     assert dialog.folder_label.text() == str(tmp_path / "chosen")
-    _click(dialog, "restore")  # nothing selected: a file is chosen
+    with qtbot.waitSignal(dialog.work_finished, timeout=10_000):
+        _click(dialog, "restore")  # nothing selected: a file is chosen
     assert [(k, t) for k, t, _text in prompter.shown] == [("error", "Restore")]
     assert "nothing was restored" in prompter.shown[0][2]
     assert not (tmp_path / "chosen").exists()
