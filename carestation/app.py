@@ -468,6 +468,12 @@ def _selfcheck_windows(app: QApplication, services: Services, folder: Path) -> l
             app.processEvents()
             if window.grab().isNull():
                 failures.append(f"{role.value}: {view.title()} did not render")
+        if window.backups_action is not None:
+            dialog = window.open_backups()
+            app.processEvents()
+            if dialog.grab().isNull():
+                failures.append(f"{role.value}: the Backups dialog did not render")
+            dialog.close()
         for kind, title, text in prompter.shown:
             if kind == "error":
                 failures.append(f"{role.value}: {title}: {text}")
