@@ -104,10 +104,20 @@ def test_restore_brings_back_the_old_data_and_keeps_the_current_file_first(
     folder = tmp_path / "backups"
     taken = services.backups.back_up_now(actor=world.admin, folder=folder)
     clock.advance(hours=2)
+    # An idle connection (another window's, say) keeps the new row in the -wal: closing the
+    # last connection would otherwise checkpoint it into the file.
+    idle = sqlite3.connect(live, isolation_level=None)
+    idle.execute("SELECT count(*) FROM client").fetchone()
     _add_client(services, "WXYZ-2345-6")
     assert _codes(services) == ["ABCD-EFGH-1", "WXYZ-2345-6"]
+    assert Path(f"{live}-wal").stat().st_size > 0
 
-    result = services.backups.restore(actor=world.admin, backup=taken.path, folder=folder)
+    try:
+        result = services.backups.restore(actor=world.admin, backup=taken.path, folder=folder)
+        # That other connection sees the restored database too, not a mix of the two.
+        assert [r[0] for r in idle.execute("SELECT client_code FROM client")] == ["ABCD-EFGH-1"]
+    finally:
+        idle.close()
     assert not result.needs_recovery_code
     saved = result.saved
 
