@@ -233,3 +233,28 @@ def test_the_daily_backup_is_taken_in_the_background_at_start_and_when_a_day_old
     assert third.args[0].kind is BackupKind.DAILY
     assert [b.kind for b in backups.list_backups(folder)] == [BackupKind.DAILY] * 2
     scheduler.shut_down()
+
+
+def test_after_restoring_another_databases_backup_the_key_is_asked_before_sign_in(
+    qapp, qtbot: QtBot, services: Services, world: World, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    controller = AppController(
+        qapp, services, Settings(tmp_path / "settings.json"), RecordingPrompter(), []
+    )
+    services.vault.forget()  # what a restore does when this PC's keyring lacks the key
+    asked: list[str] = []
+
+    def refuse() -> bool:
+        asked.append("unlock")
+        return False
+
+    monkeypatch.setattr(controller, "unlock_keys", refuse)
+    monkeypatch.setattr(qapp, "quit", lambda: asked.append("quit"))
+    controller.show_sign_in()
+    assert asked == ["unlock", "quit"]
+    assert controller.sign_in is None
+
+    monkeypatch.setattr(controller, "unlock_keys", services.vault.try_unlock)
+    controller.show_sign_in()  # this PC's keyring has the key: no dialog, the sign-in window
+    assert controller.sign_in is not None
+    qtbot.addWidget(controller.sign_in)
