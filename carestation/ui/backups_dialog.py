@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from carestation.i18n import N_, _
 from carestation.services.backups import RestoreResult
 from carestation.settings import Settings
 from carestation.ui.prompts import Prompter
+from carestation.ui.table_model import Column, RecordTableModel
 
 
 class BackupsPort(Protocol):
@@ -139,13 +139,30 @@ class BackupsDialog(QDialog):
         row.addWidget(self.folder_label, 1)
         row.addWidget(change)
         layout.addLayout(row)
-        self.table = QTableWidget(0, 3)
+        self.model: RecordTableModel[BackupInfo] = RecordTableModel(
+            [
+                Column(
+                    title=lambda: _("Date"),
+                    text=lambda b: b.taken_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    sort_key=lambda b: b.taken_at.timestamp(),
+                ),
+                Column(title=lambda: _("Kind"), text=lambda b: b.kind.label),
+                Column(
+                    title=lambda: _("Size"),
+                    text=lambda b: _("{size} MB").format(size=f"{b.size / 1_000_000:.1f}"),
+                    sort_key=lambda b: b.size,
+                ),
+            ],
+            self,
+        )
+        self.table = QTableView()
         self.table.setObjectName("backups")
         self.table.setAccessibleName(_("Backups"))
-        self.table.setHorizontalHeaderLabels([_("Date"), _("Kind"), _("Size")])
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         notes = QLabel(_(RESTORE_WARNING))
@@ -184,21 +201,14 @@ class BackupsDialog(QDialog):
         except CareStationError as exc:
             self._prompter.error(self, _("Backups"), str(exc))
             self.backups = []
-        self.table.setRowCount(len(self.backups))
-        for row, info in enumerate(self.backups):
-            when = info.taken_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            size = _("{size} MB").format(size=f"{info.size / 1_000_000:.1f}")
-            for col, text in enumerate((when, info.kind.label, size)):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, str(info.path))
-                self.table.setItem(row, col, item)
+        self.model.set_rows(self.backups)  # newest first
 
     def selected_path(self) -> Path | None:
         assert self.table is not None
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        return self.backups[rows[0].row()].path
+        return self.model.row_value(rows[0].row()).path
 
     # --- actions -----------------------------------------------------------------------------
     def choose_folder(self) -> None:

@@ -45,6 +45,18 @@ def world(services: Services) -> World:
     return build_world(services)
 
 
+def test_the_backups_model_passes_qtmodeltester(
+    qtmodeltester, qtbot: QtBot, services: Services, world: World, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    services.backups.back_up_now(actor=world.admin, folder=tmp_path / "b")
+    settings = Settings(tmp_path / "settings.json")
+    settings.set("backup_folder", str(tmp_path / "b"))
+    dialog = BackupsDialog(services.backups, world.admin, settings, RecordingPrompter())
+    qtbot.addWidget(dialog)
+    assert dialog.model.rowCount() == 1
+    qtmodeltester.check(dialog.model)
+
+
 def _click(parent: QWidget, name: str) -> None:
     button = parent.findChild(QPushButton, name)
     assert button is not None, name
@@ -99,8 +111,9 @@ def test_restore_through_the_dialog_brings_back_the_old_data_after_signing_in_ag
     with qtbot.waitSignal(dialog.work_finished, timeout=10_000):
         _click(dialog, "back_up_now")
     assert dialog.table is not None
-    assert dialog.table.rowCount() == 1
-    assert dialog.table.item(0, 1).text() == "Manual"
+    assert dialog.model.rowCount() == 1
+    assert dialog.model.index(0, 1).data() == "Manual"
+    assert dialog.model.index(0, 2).data().endswith(" MB")
 
     # Data changes after the backup.
     clock.advance(hours=1)
