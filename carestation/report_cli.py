@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -23,6 +21,7 @@ from carestation.domain.errors import (
     ValidationError,
 )
 from carestation.i18n import _, current_language
+from carestation.reports import write_atomically
 
 if TYPE_CHECKING:
     from carestation.domain.summary_values import SummaryReportData
@@ -292,29 +291,13 @@ def _check_folder(out: Path) -> None:
 
 def _write_file(out: Path, content: bytes) -> None:
     try:
-        _write_atomically(out, content)
+        write_atomically(out, content)
     except OSError as exc:
         raise CareStationError(
             _("The report could not be written to {path}: {reason}").format(
                 path=out, reason=exc.strerror or exc
             )
         ) from exc
-
-
-def _write_atomically(out: Path, content: bytes) -> None:
-    """Writes next to the target and renames, so a reader never sees half a file and a failure
-    leaves nothing behind (a temp folder elsewhere could keep a copy of the report)."""
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=".carestation-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(name, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
 
 
 __all__ = ["add_report_parser", "run_report"]

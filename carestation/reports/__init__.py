@@ -4,9 +4,13 @@ global catalogue is never switched, so a PDF written in a worker thread leaves t
 
 from __future__ import annotations
 
+import contextlib
 import gettext
+import os
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 from carestation.i18n import DOMAIN, normalise_language
 from carestation.resources import resource_path
@@ -41,3 +45,20 @@ def translator(lang: str) -> Translate:
     """gettext for `lang`; in a report module bind it as `_ = translator(lang)` so that the
     strings are still extracted into the catalogue."""
     return _translations(document_language(lang)).gettext
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Writes `content` to a temporary name beside `path`, then renames it into place: a reader
+    never sees half a file, a failure leaves nothing behind and an existing file untouched, and
+    no copy of a report is left in a temporary folder elsewhere. Raises OSError."""
+    fd, part = tempfile.mkstemp(prefix=".carestation-", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise

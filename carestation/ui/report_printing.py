@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QProgre
 
 from carestation.domain.errors import CareStationError
 from carestation.i18n import _
+from carestation.reports import write_atomically
 from carestation.ui.prompts import Prompter
 
 log = logging.getLogger(__name__)
@@ -291,25 +290,14 @@ def write_pdf_file(data: bytes, path: str | Path) -> Path:
     """Writes the bytes to a new file beside `path`, then moves it into place: a failure leaves
     nothing behind and an existing file untouched. Raises PrintFailed."""
     target = Path(path)
-    part: str | None = None
     try:
-        fd, part = tempfile.mkstemp(prefix=".carestation-", suffix=".part", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, target)
-        part = None
+        write_atomically(target, data)
     except OSError as exc:
         raise PrintFailed(
             _("The PDF could not be saved to {path}: {reason}. Choose another folder.").format(
                 path=target, reason=exc.strerror or type(exc).__name__
             )
         ) from None
-    finally:
-        if part is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(part)
     return target
 
 

@@ -5,10 +5,7 @@ just before it is written. No names, client codes or notes are ever shown here."
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +33,7 @@ from carestation.domain.roles import Permission
 from carestation.domain.summary_values import Grouping, SummaryReportData
 from carestation.domain.values import Actor
 from carestation.i18n import N_, _, current_language, ngettext
+from carestation.reports import write_atomically
 from carestation.ui.personal_report_dialog import REPORT_LANGUAGES, pdf_bytes
 from carestation.ui.prompts import Prompter
 from carestation.ui.report_printing import (
@@ -187,25 +185,14 @@ def render(writer: SummaryWriter, data: SummaryReportData, lang: str, number: st
 def write_file_atomically(content: bytes, path: Path) -> Path:
     """Writes beside `path`, then moves into place: a failure leaves nothing behind and an
     existing file untouched. Raises PrintFailed with the reason."""
-    part: str | None = None
     try:
-        fd, part = tempfile.mkstemp(prefix=".carestation-", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
-        part = None
+        write_atomically(path, content)
     except OSError as exc:
         raise PrintFailed(
             _("The file could not be saved to {path}: {reason}. Choose another folder.").format(
                 path=path, reason=exc.strerror or type(exc).__name__
             )
         ) from None
-    finally:
-        if part is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(part)
     return path
 
 
