@@ -27,6 +27,7 @@ from carestation.domain.assessment_values import BandDistribution, CampaignSumma
 from carestation.domain.suppression import HIDDEN_MARK
 from carestation.reports import CREATOR, Translate, document_language, report_title, translator
 from carestation.reports.fonts import register_fonts
+from carestation.reports.page_canvas import counted_pages_canvas
 from carestation.services.campaign_notes import summary_notes
 
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 16 * mm, 18 * mm
@@ -70,41 +71,21 @@ class _Styles:
 def _numbered_canvas(footer_left: str, page_text: str, font: str) -> type[Canvas]:
     """A canvas that writes "page X of Y" once the number of pages is known."""
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("initialFontName", font)
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
+    def footer(canvas: Canvas, total: int) -> None:
+        width, _height = A4
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(SOFT)
+        canvas.setStrokeColor(GRID_COLOUR)
+        canvas.setLineWidth(0.4)
+        canvas.line(MARGIN_X, 12 * mm, width - MARGIN_X, 12 * mm)
+        canvas.drawString(MARGIN_X, 8.5 * mm, footer_left)
+        canvas.drawRightString(
+            width - MARGIN_X, 8.5 * mm, page_text.format(page=canvas.getPageNumber(), pages=total)
+        )
+        canvas.restoreState()
 
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self._footer(total)
-                super().showPage()
-            super().save()
-
-        def _footer(self, total: int) -> None:
-            width, _height = A4
-            self.saveState()
-            self.setFont(font, 7.5)
-            self.setFillColor(SOFT)
-            self.setStrokeColor(GRID_COLOUR)
-            self.setLineWidth(0.4)
-            self.line(MARGIN_X, 12 * mm, width - MARGIN_X, 12 * mm)
-            self.drawString(MARGIN_X, 8.5 * mm, footer_left)
-            self.drawRightString(
-                width - MARGIN_X,
-                8.5 * mm,
-                page_text.format(page=self._pageNumber, pages=total),
-            )
-            self.restoreState()
-
-    return NumberedCanvas
+    return counted_pages_canvas(font, footer)
 
 
 def _bar(count: int | None, shown: str, scale: int, font: str) -> Drawing:

@@ -43,6 +43,7 @@ from carestation.domain.suppression import HIDDEN_MARK, HIDDEN_MARK_NOTE, SMALL_
 from carestation.domain.vocab import AppointmentStatus, AppointmentType, Modality, RoomKind, Topic
 from carestation.reports import CREATOR, Translate, document_language, translator
 from carestation.reports.fonts import chinese_line_rules, register_fonts
+from carestation.reports.page_canvas import counted_pages_canvas
 from carestation.reports.summary_charts import Series, band_colours, lines, stacked_bars
 
 PAGE = landscape(A4)
@@ -181,39 +182,21 @@ class _Column:
 def _numbered_canvas(footer_left: str, page_text: str, font: str) -> type[Canvas]:
     """A canvas that writes the footer and "page X of Y" once the number of pages is known."""
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("initialFontName", font)
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
+    def footer(canvas: Canvas, total: int) -> None:
+        width = PAGE[0]
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(SOFT)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.4)
+        canvas.line(MARGIN_X, 11 * mm, width - MARGIN_X, 11 * mm)
+        canvas.drawString(MARGIN_X, 7.5 * mm, footer_left)
+        canvas.drawRightString(
+            width - MARGIN_X, 7.5 * mm, page_text.format(page=canvas.getPageNumber(), pages=total)
+        )
+        canvas.restoreState()
 
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self._footer(total)
-                super().showPage()
-            super().save()
-
-        def _footer(self, total: int) -> None:
-            width = PAGE[0]
-            self.saveState()
-            self.setFont(font, 7.5)
-            self.setFillColor(SOFT)
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.4)
-            self.line(MARGIN_X, 11 * mm, width - MARGIN_X, 11 * mm)
-            self.drawString(MARGIN_X, 7.5 * mm, footer_left)
-            self.drawRightString(
-                width - MARGIN_X, 7.5 * mm, page_text.format(page=self._pageNumber, pages=total)
-            )
-            self.restoreState()
-
-    return NumberedCanvas
+    return counted_pages_canvas(font, footer)
 
 
 # --------------------------------------------------------------------------- tables
