@@ -10,9 +10,9 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from carestation.db import models as m
 from carestation.domain.booking import (
@@ -39,7 +39,13 @@ from carestation.domain.scheduling import (
     station_open,
 )
 from carestation.domain.values import Actor
-from carestation.domain.vocab import AppointmentStatus, CancelReason, ChangeKind, WaitlistStatus
+from carestation.domain.vocab import (
+    AppointmentStatus,
+    AppointmentType,
+    CancelReason,
+    ChangeKind,
+    WaitlistStatus,
+)
 from carestation.i18n import _, ngettext
 from carestation.services import schedule_data as data
 from carestation.services.base import Service
@@ -100,6 +106,18 @@ class BookingService(Service):
         return TYPE_SPECS[draft.type].short_notice and Role.COUNSELLOR in actor.roles
 
     # --- the rules ---------------------------------------------------------------------------
+    @staticmethod
+    def _station(session: Session, station_id: int) -> m.Station | None:
+        """The station's row, held for the rest of the transaction: the session keeps rows only
+        while something refers to them, so a later session.get would read it again."""
+        held: dict[int, m.Station | None] = session.info.setdefault("booking_stations", {})
+        if station_id not in held:
+            # With its opening hours in the same query (the opening-hours check needs them).
+            held[station_id] = session.get(
+                m.Station, station_id, options=[joinedload(m.Station.hours)]
+            )
+        return held[station_id]
+
     def _lock_resources(self, session: Session, draft: BookingDraft) -> None:
         """On PostgreSQL, takes transaction-scoped advisory locks (in a fixed order) on the
         draft's counsellor, room and client for the station-local day(s) it touches, and on the
@@ -109,7 +127,7 @@ class BookingService(Service):
         the database either way; SQLite's write transaction already holds the whole database."""
         if self.db.is_sqlite:
             return
-        station = session.get(m.Station, draft.station_id)  # read again by _check: no trip
+        station = self._station(session, draft.station_id)
         if station is None:
             return
         zone = ZoneInfo(station.time_zone)
@@ -151,11 +169,12 @@ class BookingService(Service):
         because staff may override it, and the draft with its end time filled in."""
         problems: list[str] = []
         spec = TYPE_SPECS[draft.type]
-        station = session.get(m.Station, draft.station_id)
+        station = self._station(session, draft.station_id)
         if station is None or not station.active:
             return [_("That station is closed down or no longer exists.")], None, draft
         zone = ZoneInfo(station.time_zone)
-        rules = data.rules_for(session, draft.station_id, draft.type)
+        rule_table = data.all_rules(session)
+        rules = data.rules_in(rule_table, draft.station_id, draft.type)
         if draft.starts_at.tzinfo is None or (
             draft.ends_at is not None and draft.ends_at.tzinfo is None
         ):
@@ -272,10 +291,16 @@ class BookingService(Service):
                         "{room} holds {n} people; lower the capacity or choose a bigger room."
                     ).format(room=room.name, n=room.capacity)
                 )
-        if draft.client_id is not None and session.get(m.Client, draft.client_id) is None:
+        if draft.client_id is not None and not session.scalar(
+            select(exists().where(m.Client.id == draft.client_id))
+        ):
             problems.append(_("That client's record no longer exists."))
         # Clashes, buffers included.
-        problems.extend(self._clash_problems(session, draft, rules, zone, exclude_ids))
+        problems.extend(
+            self._clash_problems(
+                session, draft, rules, zone, exclude_ids, data.buffers_of(rule_table)
+            )
+        )
         cap = self._cap_problem(session, draft, rules, zone, exclude_ids) if check_cap else None
         return problems, cap, draft
 
@@ -314,49 +339,51 @@ class BookingService(Service):
         *,
         exempt: bool,
     ) -> list[str]:
-        user = session.scalars(
-            select(m.UserAccount)
-            .where(m.UserAccount.id == draft.counsellor_id)
-            .options(selectinload(m.UserAccount.roles), selectinload(m.UserAccount.stations))
+        # The account, its counsellor role and its work at this station in one query.
+        found = session.execute(
+            select(
+                m.UserAccount.display_name,
+                m.UserAccount.active,
+                exists().where(
+                    m.UserRole.user_id == m.UserAccount.id, m.UserRole.role == Role.COUNSELLOR
+                ),
+                exists().where(
+                    m.UserStation.user_id == m.UserAccount.id,
+                    m.UserStation.station_id == draft.station_id,
+                ),
+            ).where(m.UserAccount.id == draft.counsellor_id)
         ).first()
-        if user is None or not any(r.role == Role.COUNSELLOR for r in user.roles):
+        if found is None or not found[2]:
             return [_("That person is not a counsellor.")]
-        if not user.active:
+        name, active, _counsellor, works_here = found
+        if not active:
             return [
-                _("{name} no longer works here (the account is deactivated).").format(
-                    name=user.display_name
-                )
+                _("{name} no longer works here (the account is deactivated).").format(name=name)
             ]
-        if draft.station_id not in {s.station_id for s in user.stations}:
-            return [_("{name} does not work at this station.").format(name=user.display_name)]
+        if not works_here:
+            return [_("{name} does not work at this station.").format(name=name)]
+        counsellor_id = draft.counsellor_id
+        assert counsellor_id is not None
         lo = datetime.combine(day, time.min, tzinfo=zone)
-        exceptions = data.counsellor_exceptions(session, [user.id], lo, lo + timedelta(days=1))[
-            user.id
-        ]
+        exceptions = data.counsellor_exceptions(
+            session, [counsellor_id], lo, lo + timedelta(days=1)
+        )[counsellor_id]
         away = [e for e in exceptions if e.kind.value != "extra" and e.period.overlaps(booked)]
         if away:
-            return [
-                _("{name} is away then ({kind}).").format(
-                    name=user.display_name, kind=away[0].kind.title
-                )
-            ]
+            return [_("{name} is away then ({kind}).").format(name=name, kind=away[0].kind.title)]
         if exempt:
             return []
-        hours = data.counsellor_hours(session, [user.id], draft.station_id)[user.id]
+        hours = data.counsellor_hours(session, [counsellor_id], draft.station_id)[counsellor_id]
         available = counsellor_available(day, draft.station_id, hours, exceptions, zone)
         if not any(p.contains(booked) for p in available):
             if not available:
                 return [
                     _("{name} does not work at this station on {day}.").format(
-                        name=user.display_name, day=day.isoformat()
+                        name=name, day=day.isoformat()
                     )
                 ]
             spans = ", ".join(f"{p.start:%H:%M}–{p.end:%H:%M}" for p in available)
-            return [
-                _("{name} works here from {hours} that day.").format(
-                    name=user.display_name, hours=spans
-                )
-            ]
+            return [_("{name} works here from {hours} that day.").format(name=name, hours=spans)]
         return []
 
     def _clash_problems(
@@ -366,6 +393,7 @@ class BookingService(Service):
         rules: BookingRules,
         zone: ZoneInfo,
         exclude_ids: Sequence[int],
+        buffers: Mapping[tuple[int, AppointmentType], timedelta],
     ) -> list[str]:
         assert draft.ends_at is not None
         wanted = Period(draft.starts_at, draft.ends_at + rules.buffer)
@@ -377,6 +405,7 @@ class BookingService(Service):
             room_ids=[draft.room_id] if draft.room_id else [],
             client_id=draft.client_id,
             exclude_ids=exclude_ids,
+            buffers=dict(buffers),
         )
         problems = []
         for b in busy:
@@ -791,7 +820,7 @@ class BookingService(Service):
                 )
                 # The weekly cap was settled when this was booked; a move within the same week
                 # adds nothing to the client's week.
-                zone = ZoneInfo(session.get(m.Station, row.station_id).time_zone)  # type: ignore[union-attr]
+                zone = ZoneInfo(self._station(session, row.station_id).time_zone)  # type: ignore[union-attr]
                 same_week = _week_of(row.starts_at, zone) == _week_of(starts_at, zone)
                 self._lock_resources(session, draft)
                 problems, cap, draft = self._check(
@@ -1063,8 +1092,8 @@ class BookingService(Service):
                     found += [cap] if cap else []
                     if found:
                         local = occurrence.starts_at.astimezone(
-                            ZoneInfo(session.get(m.Station, draft.station_id).time_zone)
-                        )  # type: ignore[union-attr]
+                            ZoneInfo(self._station(session, draft.station_id).time_zone)  # type: ignore[union-attr]
+                        )
                         problems.extend(
                             _("Session {n} ({when}): {problem}").format(
                                 n=index + 1, when=f"{local:%Y-%m-%d %H:%M}", problem=p
@@ -1123,7 +1152,7 @@ class BookingService(Service):
                 shift = starts_at - row.starts_at
                 rows = self._series_rows(session, row, scope)
                 ids = [r.id for r in rows]
-                zone = ZoneInfo(session.get(m.Station, row.station_id).time_zone)  # type: ignore[union-attr]
+                zone = ZoneInfo(self._station(session, row.station_id).time_zone)  # type: ignore[union-attr]
                 drafts = []
                 for r in rows:
                     draft = _shift(self._draft_of(r), shift)

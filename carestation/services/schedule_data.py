@@ -43,12 +43,37 @@ def rules_for(session: Session, station_id: int, type_: AppointmentType) -> Book
     )
 
 
-def all_buffers(session: Session) -> dict[tuple[int, AppointmentType], timedelta]:
-    """Buffer after each type at each station that changed the default."""
+def all_rules(session: Session) -> dict[tuple[int, AppointmentType], BookingRules]:
+    """The rules of every station and type that changed the defaults, in one query."""
     return {
-        (r.station_id, r.type): timedelta(minutes=r.buffer_minutes)
+        (r.station_id, r.type): BookingRules(
+            r.default_minutes,
+            r.buffer_minutes,
+            r.min_notice_minutes,
+            r.late_cancel_hours,
+            r.weekly_cap,
+        )
         for r in session.scalars(select(m.BookingRule))
     }
+
+
+def rules_in(
+    table: dict[tuple[int, AppointmentType], BookingRules],
+    station_id: int,
+    type_: AppointmentType,
+) -> BookingRules:
+    return table.get((station_id, type_), DEFAULT_RULES[type_])
+
+
+def all_buffers(session: Session) -> dict[tuple[int, AppointmentType], timedelta]:
+    """Buffer after each type at each station that changed the default."""
+    return buffers_of(all_rules(session))
+
+
+def buffers_of(
+    table: dict[tuple[int, AppointmentType], BookingRules],
+) -> dict[tuple[int, AppointmentType], timedelta]:
+    return {key: rules.buffer for key, rules in table.items()}
 
 
 def buffer_of(
@@ -114,9 +139,10 @@ def busy(
     room_ids: Iterable[int] = (),
     client_id: int | None = None,
     exclude_ids: Iterable[int] = (),
+    buffers: dict[tuple[int, AppointmentType], timedelta] | None = None,
 ) -> list[Busy]:
     """Active appointments of these counsellors, rooms or client near [lo, hi), each extended
-    by its type's buffer."""
+    by its type's buffer (`buffers`: all stations' buffers when the caller has them already)."""
     who = []
     counsellors, rooms = list(counsellor_ids), list(room_ids)
     if counsellors:
@@ -146,7 +172,8 @@ def busy(
     excluded = list(exclude_ids)
     if excluded:
         query = query.where(m.Appointment.id.not_in(excluded))
-    buffers = all_buffers(session)
+    if buffers is None:
+        buffers = all_buffers(session)
     result = []
     for station_id, type_, starts, ends, counsellor, room, client in session.execute(query):
         end = ends + buffer_of(buffers, station_id, type_)
