@@ -8,39 +8,39 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEventLoop,
     QLibraryInfo,
     QLocale,
-    QMessageLogContext,
+    QLockFile,
     QObject,
-    QSize,
+    QThread,
     QTimer,
-    QtMsgType,
     QTranslator,
-    qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
-from sqlalchemy.engine import URL, Engine
+from PySide6.QtWidgets import QApplication, QDialog
 
-from carestation.db import connection
-from carestation.db.engine import Database
-from carestation.db.migrate import open_database
 from carestation.domain.errors import CareStationError
-from carestation.domain.roles import Role
-from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, set_language, system_language
-from carestation.security import secret_store
-from carestation.services.container import Services, build_services
-from carestation.services.keys import KeyVault
 from carestation.settings import Settings, data_dir, default_database_url
-from carestation.ui.backup_scheduler import BackupScheduler
-from carestation.ui.connection_dialog import ConnectionDialog, StationChoiceDialog
 from carestation.ui.fonts import apply_app_font
-from carestation.ui.main_window import MainWindow
 from carestation.ui.prompts import Prompter, QtPrompter, RecordingPrompter
-from carestation.ui.setup_dialog import SetupDialog
 from carestation.ui.sign_in_dialog import DemoAccountHint, SignInDialog
+
+# Only what the sign-in window needs is imported before it shows: the database layer, the
+# services, the key store and the main window are imported in a worker thread while it is up
+# (see _open_in_background), so start-up costs little more than Qt itself.
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+    from sqlalchemy.engine import URL, Engine
+
+    from carestation.db import connection
+    from carestation.domain.roles import Role
+    from carestation.domain.values import Actor
+    from carestation.services.container import Services
+    from carestation.ui.main_window import MainWindow
 
 DEMO_SIZE = {"stations": 10, "clients": 2000, "months": 12, "seed": 1}
 # app.exec()'s return value when the sign-in window's connection dialog chose another database:
@@ -56,6 +56,8 @@ def start_url(
 ) -> URL:
     """The database to open: --db, else the saved setting, else the embedded file; with the
     password typed for this run or kept in the keyring when the URL has none."""
+    from carestation.db import connection
+
     url = connection.parse(cli_url or settings.get("database_url") or default_database_url())
     return connection.with_password(url, store, password)
 
@@ -88,6 +90,8 @@ def _install_qt_translations(app: QApplication) -> QTranslator | None:
 def _fresh_demo_database(prompter: Prompter) -> tuple[str, list[DemoAccountHint]]:
     """Writes a new demo database in the data folder (replacing the last one)."""
     from carestation.db.demo import generate_demo
+    from carestation.db.migrate import open_database
+    from carestation.domain.roles import Role
 
     folder = data_dir() / "demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,6 +99,8 @@ def _fresh_demo_database(prompter: Prompter) -> tuple[str, list[DemoAccountHint]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{path.as_posix()}"
+    from PySide6.QtWidgets import QProgressDialog
+
     progress = QProgressDialog(_("Preparing the demo database..."), "", 0, 100)
     progress.setCancelButton(None)
     progress.setWindowTitle("CareStation")
@@ -127,7 +133,13 @@ class AppController(QObject):
         *,
         store: connection.PasswordStore | None = None,
         url: URL | None = None,
+        sign_in: SignInDialog | None = None,
     ) -> None:
+        """`sign_in`: the window already shown while the database opened; it becomes ready
+        once the keys are open (see show_sign_in)."""
+        from carestation.db import connection
+        from carestation.ui.backup_scheduler import BackupScheduler
+
         super().__init__()
         self.app = app
         self.services = services
@@ -137,7 +149,7 @@ class AppController(QObject):
         self.store = store
         self.url = connection.without_password(url) if url is not None else None
         self.window: MainWindow | None = None
-        self.sign_in: SignInDialog | None = None
+        self.sign_in: SignInDialog | None = sign_in
         # Set when the connection dialog chose a database: (URL without password, password).
         self.next_connection: tuple[URL, str] | None = None
         self.backup_scheduler = BackupScheduler(
@@ -165,6 +177,10 @@ class AppController(QObject):
 
     def start(self) -> bool:
         if self.services.setup.needs_setup():
+            from carestation.ui.setup_dialog import SetupDialog
+
+            if self.sign_in is not None:  # nobody can sign in before the first account exists
+                self.sign_in.hide()
             dialog = SetupDialog(self.services.setup, self.prompter)
             if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_value is None:
                 return False
@@ -229,22 +245,31 @@ class AppController(QObject):
         if not self.services.vault.is_unlocked and not self.unlock_keys():
             self.app.quit()
             return
+        from carestation.db import connection
+
         station_id, station_name = self._station()
-        self.sign_in = SignInDialog(
+        database = connection.safe_text(self.url) if self.url is not None else ""
+        if self.sign_in is None:
+            self.sign_in = SignInDialog(self.services.auth, station_id=station_id)
+        sign_in = self.sign_in
+        sign_in.accepted.connect(self._signed_in)
+        sign_in.rejected.connect(self.app.quit)
+        sign_in.connection_requested.connect(self.open_connection_dialog)
+        sign_in.show()
+        # Last: a Sign in pressed while the database opened goes ahead here.
+        sign_in.set_ready(
             self.services.auth,
             station_id=station_id,
             station_name=station_name,
             demo_accounts=self.demo_accounts,
-            database=connection.safe_text(self.url) if self.url is not None else "",
+            database=database,
         )
-        self.sign_in.accepted.connect(self._signed_in)
-        self.sign_in.rejected.connect(self.app.quit)
-        self.sign_in.connection_requested.connect(self.open_connection_dialog)
-        self.sign_in.show()
 
     def open_connection_dialog(self) -> bool:
         """From the sign-in window. After Save, the app leaves its event loop with RECONNECT
         and run_gui opens the chosen database (no one is signed in, so nothing is lost)."""
+        from carestation.ui.connection_dialog import ConnectionDialog
+
         dialog = ConnectionDialog(
             self.settings, self.store, self.prompter, current=self.url, parent=self.sign_in
         )
@@ -265,6 +290,8 @@ class AppController(QObject):
     def choose_station(self, actor: Actor) -> Actor:
         """Once per PC: on a server with several stations and no station chosen for this PC,
         someone who works at several stations is asked which one this PC is at."""
+        from carestation.ui.connection_dialog import StationChoiceDialog
+
         stations = self._all_stations()
         if self.settings.get("station_id") in {s.id for s in stations}:
             return actor
@@ -279,6 +306,8 @@ class AppController(QObject):
         return dataclasses.replace(actor, station_id=dialog.chosen)
 
     def _signed_in(self) -> None:
+        from carestation.ui.main_window import MainWindow
+
         assert self.sign_in is not None
         assert self.sign_in.actor is not None
         actor = self.choose_station(self.sign_in.actor)
@@ -306,36 +335,176 @@ def _backup_folder(url: URL, settings: Settings) -> Path | None:
     return folder_for(path, settings.get("backup_folder")) if path is not None else None
 
 
-def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
-    from carestation import logs
+@dataclasses.dataclass
+class _Opened:
+    """What the worker thread opened: the store and URL always (when they could be made), the
+    services, or the error that stopped it."""
 
-    logs.configure(logs.log_file_path())
+    store: connection.PasswordStore | None = None
+    url: URL | None = None
+    engine: Engine | None = None
+    services: Services | None = None
+    backup: Path | None = None
+    error: CareStationError | None = None
+
+
+class _OpenThread(QThread):
+    """Opens (and if need be migrates) the database and builds the services off the GUI
+    thread, importing the heavy modules on the way, while the sign-in window takes input."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        chosen: str | None,
+        password: str,
+        store: connection.PasswordStore | None,
+    ) -> None:
+        super().__init__()
+        self.settings, self.chosen, self.password = settings, chosen, password
+        self.opened = _Opened(store=store)
+        self.crash: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._open()
+        except CareStationError as exc:
+            self.opened.error = exc
+        except BaseException as exc:  # re-raised in the GUI thread, where it is reported
+            self.crash = exc
+
+    def _open(self) -> None:
+        from carestation import logs
+
+        logs.configure(logs.log_file_path())  # here: logging's handlers cost the window time
+        from carestation.db import connection
+        from carestation.db.engine import Database
+        from carestation.db.migrate import open_database
+        from carestation.security import secret_store
+        from carestation.services.container import build_services
+        from carestation.services.keys import KeyVault
+
+        opened = self.opened
+        if opened.store is None:
+            opened.store = secret_store.open_os_store()
+        opened.url = url = start_url(self.chosen, self.settings, opened.store, self.password)
+        if connection.safe_text(url) == connection.safe_text(default_database_url()):
+            data_dir().mkdir(parents=True, exist_ok=True)
+        engine, result = open_database(
+            url.render_as_string(hide_password=False),
+            backup_folder=_backup_folder(url, self.settings),
+        )
+        opened.engine, opened.backup = engine, result.backup
+        db = Database(engine)
+        opened.services = build_services(db, vault=KeyVault(db, opened.store))
+        # Imported now rather than on the first sign-in, which then opens the main window at once.
+        import carestation.ui.connection_dialog
+        import carestation.ui.key_dialogs
+        import carestation.ui.main_window  # noqa: F401
+
+
+def _open_in_background(
+    app: QApplication, sign_in: SignInDialog, thread: _OpenThread
+) -> _Opened | None:
+    """Runs the thread while the sign-in window is up; None when the user quit meanwhile."""
+    loop = QEventLoop()
+    quit_pressed: list[bool] = []
+
+    def on_quit() -> None:
+        quit_pressed.append(True)
+        loop.quit()
+
+    thread.finished.connect(loop.quit)
+    sign_in.rejected.connect(on_quit)
+    # The thread starts once the window is on screen: its imports would otherwise hold the
+    # GIL while the window is being drawn.
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and not (
+        sign_in.windowHandle() is not None and sign_in.windowHandle().isExposed()
+    ):
+        app.processEvents()
+        time.sleep(0.001)
+    app.processEvents()
+    thread.start()
+    if not thread.isFinished():
+        loop.exec()
+    thread.wait()
+    sign_in.rejected.disconnect(on_quit)
+    if thread.crash is not None:
+        raise thread.crash
+    if quit_pressed:
+        if thread.opened.engine is not None:
+            thread.opened.engine.dispose()
+        return None
+    return thread.opened
+
+
+def single_instance_lock() -> QLockFile | None:
+    """One copy of the app per user on a PC: a second would fight the first over the demo file
+    (which --demo replaces) and the log file (which Windows cannot rename while it is open).
+    Returns the held lock, or None when another copy holds it. A lock left by a copy that
+    crashed is taken over (Qt checks that its process is gone)."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(folder / "carestation.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, however long it has run
+    return lock if lock.tryLock(200) else None
+
+
+def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
+    """The sign-in window appears first and takes input at once; the database opens behind it
+    (pressing Sign in early signs in as soon as it is open)."""
     settings = Settings()
     set_language(lang or settings.get("language") or system_language())
     app = _make_app()
-    app.setQuitOnLastWindowClosed(True)
     _install_qt_translations(app)
     apply_app_font(app)
     prompter = QtPrompter()
-    store = secret_store.open_os_store()
+    lock = single_instance_lock()
+    if lock is None:
+        prompter.error(
+            None,
+            _("CareStation is already open"),
+            _(
+                "CareStation is already running for this user on this PC. Switch to its window "
+                "(it may be minimised or behind other windows), or quit it before starting "
+                "another."
+            ),
+        )
+        return 1
+    try:
+        return _run_gui(app, settings, prompter, db_url=db_url, demo=demo)
+    finally:
+        lock.unlock()
+
+
+def _run_gui(
+    app: QApplication, settings: Settings, prompter: Prompter, *, db_url: str | None, demo: bool
+) -> int:
+    # Until the controller runs, windows come and go (sign-in, error, connection dialog).
+    app.setQuitOnLastWindowClosed(False)
+    store: connection.PasswordStore | None = None
     demo_accounts: list[DemoAccountHint] = []
     chosen, password = db_url, ""
+    if demo:
+        chosen, demo_accounts = _fresh_demo_database(prompter)
+        settings.set("station_id", 1)
     while True:
-        url: URL | None = None
-        try:
-            if demo:
-                chosen, demo_accounts = _fresh_demo_database(prompter)
-                settings.set("station_id", 1)
-                demo = False
-            url = start_url(chosen, settings, store, password)
-            if connection.safe_text(url) == connection.safe_text(default_database_url()):
-                data_dir().mkdir(parents=True, exist_ok=True)
-            engine, result = open_database(
-                url.render_as_string(hide_password=False),
-                backup_folder=_backup_folder(url, settings),
+        sign_in = SignInDialog(None, station_id=None)
+        sign_in.show()
+        opened = _open_in_background(app, sign_in, _OpenThread(settings, chosen, password, store))
+        if opened is None:
+            sign_in.deleteLater()
+            return 0
+        store, url = opened.store, opened.url
+        if opened.error is not None or opened.services is None:
+            from carestation.db import connection
+            from carestation.ui.connection_dialog import ConnectionDialog
+
+            sign_in.hide()
+            sign_in.deleteLater()
+            reason = connection.scrub(
+                str(opened.error), password, url.password if url is not None else None
             )
-        except CareStationError as exc:
-            reason = connection.scrub(str(exc), password, url.password if url else None)
             if not prompter.confirm(
                 None,
                 _("CareStation cannot open the database"),
@@ -348,17 +517,27 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
             chosen = dialog.chosen_url.render_as_string(hide_password=False)
             password = dialog.password
             continue
-        if result.backup is not None:
-            print(f"carestation: backup before migration: {result.backup}", file=sys.stderr)
-        db = Database(engine)
-        services = build_services(db, vault=KeyVault(db, store))
+        if opened.backup is not None:
+            print(f"carestation: backup before migration: {opened.backup}", file=sys.stderr)
+        engine = opened.engine
+        assert engine is not None
         controller = AppController(
-            app, services, settings, prompter, demo_accounts, store=store, url=url
+            app,
+            opened.services,
+            settings,
+            prompter,
+            demo_accounts,
+            store=store,
+            url=url,
+            sign_in=sign_in,
         )
         if not controller.start():
+            sign_in.deleteLater()
             engine.dispose()
             return 0
+        app.setQuitOnLastWindowClosed(True)
         code = app.exec()
+        app.setQuitOnLastWindowClosed(False)
         controller.backup_scheduler.shut_down()
         engine.dispose()
         if code != RECONNECT or controller.next_connection is None:
@@ -374,6 +553,13 @@ def selfcheck(db_url: str | None) -> int:
     written and opened with QtPdf), instrument definitions, report and consent texts, the
     migrations (a fresh database is migrated from empty), the database drivers and the keyring
     back-ends. An exception escaping into Qt during the check fails it too."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from carestation.db.engine import Database
+    from carestation.security import secret_store
+    from carestation.services.container import build_services
+    from carestation.services.keys import KeyVault
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     started = time.perf_counter()
     previous_handler = qInstallMessageHandler(_quiet_offscreen_noise)
@@ -429,6 +615,10 @@ def selfcheck(db_url: str | None) -> int:
 def _selfcheck_database(db_url: str | None, folder: Path, failures: list[str]) -> Engine:
     """The database to render: `db_url`, or a fresh SQLite file in `folder` that the bundled
     migrations bring from empty to head, then filled with a small demo data set."""
+    from carestation.db import connection
+    from carestation.db.migrate import open_database
+    from carestation.security import secret_store
+
     if db_url is not None:
         # Like the app: a server password that is not in the URL comes from the keyring.
         url = connection.with_password(connection.parse(db_url), secret_store.open_os_store())
@@ -449,6 +639,9 @@ def _selfcheck_database(db_url: str | None, folder: Path, failures: list[str]) -
 
 
 def _selfcheck_windows(app: QApplication, services: Services, folder: Path) -> list[str]:
+    from carestation.domain.roles import Role
+    from carestation.ui.main_window import MainWindow
+
     failures: list[str] = []
     for role in Role:
         actor = _selfcheck_actor(services, role)
@@ -599,6 +792,8 @@ def _check_pdf(folder: Path) -> str:
     if not pdf.startswith(b"%PDF") or FONT.encode() not in pdf:
         raise RuntimeError(f"the PDF does not embed {FONT}")
     document = PdfInMemory(pdf)
+    from PySide6.QtCore import QSize
+
     image = document.document.render(0, QSize(120, 170))
     if image.isNull():
         raise RuntimeError("QtPdf could not draw the PDF")
@@ -644,6 +839,8 @@ def _check_keyring() -> str:
     from importlib.metadata import entry_points
 
     import keyring
+
+    from carestation.security import secret_store
 
     if not entry_points(group="keyring.backends"):
         raise RuntimeError("keyring's entry points are missing (copy_metadata('keyring'))")

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from carestation import __version__
 from carestation.domain.errors import AuthenticationFailed, CareStationError
-from carestation.domain.values import Actor
 from carestation.i18n import _
-from carestation.services.auth import AuthService
+
+if TYPE_CHECKING:  # the window shows before the services are imported (see app.run_gui)
+    from carestation.domain.values import Actor
+    from carestation.services.auth import AuthService
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,15 @@ class DemoAccountHint:
 
 
 class SignInDialog(QDialog):
+    """Made with `auth=None` while the database is still opening: the fields take input at
+    once, and Sign in pressed meanwhile signs in when `set_ready` is called."""
+
     # The "Database connection..." button: the controller opens the dialog, before sign-in.
     connection_requested = Signal()
 
     def __init__(
         self,
-        auth: AuthService,
+        auth: AuthService | None,
         *,
         station_id: int | None,
         station_name: str = "",
@@ -51,6 +54,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self._auth = auth
         self._station_id = station_id
+        self._sign_in_when_ready = False
         self.actor: Actor | None = None
         self.setWindowTitle(_("CareStation: sign in"))
         self.setObjectName("sign_in_dialog")
@@ -60,8 +64,10 @@ class SignInDialog(QDialog):
         heading.setObjectName("heading")
         heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
         layout.addWidget(heading)
-        if station_name:
-            layout.addWidget(QLabel(_("This PC: {station}").format(station=station_name)))
+        self.station_label = QLabel()
+        self.station_label.setObjectName("station")
+        self.station_label.hide()
+        layout.addWidget(self.station_label)
 
         form = QFormLayout()
         self.username = QLineEdit()
@@ -81,41 +87,89 @@ class SignInDialog(QDialog):
         self.message.setStyleSheet("color: #b3261e;")
         self.message.hide()
         layout.addWidget(self.message)
+        self.status = QLabel(_("Opening the database..."))
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.status.setVisible(auth is None)
+        layout.addWidget(self.status)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.sign_in_button = buttons.addButton(
-            _("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole
-        )
+        # Plain buttons rather than a QDialogButtonBox, whose enums cost 20 ms at start-up.
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.sign_in_button = QPushButton(_("Sign in"))
         self.sign_in_button.setObjectName("sign_in")
         self.sign_in_button.setDefault(True)
-        quit_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        quit_button.setText(_("Quit"))
-        quit_button.setAutoDefault(False)  # Enter signs in; it never quits
-        buttons.accepted.connect(self.on_sign_in)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.sign_in_button.clicked.connect(self.on_sign_in)
+        self.quit_button = QPushButton(_("Quit"))
+        self.quit_button.setObjectName("quit")
+        self.quit_button.setAutoDefault(False)  # Enter signs in; it never quits
+        self.quit_button.clicked.connect(self.reject)
+        buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.quit_button)
+        layout.addLayout(buttons)
 
-        if demo_accounts:
-            layout.addWidget(self._demo_panel(demo_accounts))
+        self.demo_panel: QWidget | None = None
+        self._demo_at = layout.count()  # the demo accounts go here, above the footer
         footer_row = QHBoxLayout()
         self.connection_button = QPushButton(_("Database connection..."))
         self.connection_button.setObjectName("database_connection")
         self.connection_button.setFlat(True)
         self.connection_button.setAutoDefault(False)
         self.connection_button.setStyleSheet("color: #1a5fb4; text-decoration: underline;")
-        self.connection_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        if database:
-            # Where the data is, with any password hidden (the caller passes a safe text).
-            self.connection_button.setToolTip(_("Database: {where}").format(where=database))
+        self.connection_button.setEnabled(auth is not None)
         self.connection_button.clicked.connect(self.connection_requested)
         footer_row.addWidget(self.connection_button)
         footer_row.addStretch(1)
         footer = QLabel(_("Version {version}").format(version=__version__))
         footer.setStyleSheet("color: #666;")
-        footer.setAlignment(Qt.AlignmentFlag.AlignRight)
         footer_row.addWidget(footer)
         layout.addLayout(footer_row)
+        self._layout = layout
+        if auth is not None:
+            self.set_ready(
+                auth,
+                station_id=station_id,
+                station_name=station_name,
+                demo_accounts=demo_accounts,
+                database=database,
+            )
         self.username.setFocus()
+
+    @property
+    def is_ready(self) -> bool:
+        return self._auth is not None
+
+    def set_ready(
+        self,
+        auth: AuthService,
+        *,
+        station_id: int | None,
+        station_name: str = "",
+        demo_accounts: Sequence[DemoAccountHint] = (),
+        database: str = "",
+    ) -> None:
+        """The database is open: this PC's station, the demo accounts and where the data is are
+        shown, and a Sign in pressed while it was opening goes ahead now."""
+        self._auth, self._station_id = auth, station_id
+        self.station_label.setText(_("This PC: {station}").format(station=station_name))
+        self.station_label.setVisible(bool(station_name))
+        if demo_accounts and self.demo_panel is None:
+            self.demo_panel = self._demo_panel(demo_accounts)
+            self._layout.insertWidget(self._demo_at, self.demo_panel)
+        # Where the data is, with any password hidden (the caller passes a safe text).
+        self.connection_button.setToolTip(
+            _("Database: {where}").format(where=database) if database else ""
+        )
+        self.connection_button.setEnabled(True)
+        # Qt's `Qt` namespace costs 20 ms to import; the window shows without it (the stretch
+        # before the version keeps it on the right), and the link cursor comes with the data.
+        from PySide6.QtCore import Qt
+
+        self.connection_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.status.hide()
+        if self._sign_in_when_ready:
+            self._sign_in_when_ready = False
+            self.on_sign_in()
 
     def _demo_panel(self, accounts: Sequence[DemoAccountHint]) -> QWidget:
         box = QWidget()
@@ -127,6 +181,8 @@ class SignInDialog(QDialog):
                 _("Demo database: sign in with one of these accounts (double-click to fill in).")
             )
         )
+        from PySide6.QtWidgets import QTableWidget, QTableWidgetItem  # only with --demo
+
         table = QTableWidget(len(accounts), 3)
         table.setHorizontalHeaderLabels([_("User name"), _("Password"), _("Role")])
         table.verticalHeader().hide()
@@ -152,6 +208,12 @@ class SignInDialog(QDialog):
         username, password = self.username.text(), self.password.text()
         if not username.strip() or not password:
             self._show(_("Enter your user name and password."))
+            return
+        if self._auth is None:
+            self._sign_in_when_ready = True
+            self.status.setText(
+                _("Opening the database... you are signed in as soon as it is open.")
+            )
             return
         try:
             self.actor = self._auth.sign_in(
