@@ -218,6 +218,7 @@ class AssessmentDialog(QDialog):
         self.form_title_label = _label("", "form_title", bold=True)
         self.instructions_label = _label("", "instructions")
         self.scroll = QScrollArea(objectName="questions_scroll")
+        self.scroll.setAccessibleName(_("Questions"))
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.prorate_check = QCheckBox(

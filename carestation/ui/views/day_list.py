@@ -70,6 +70,7 @@ class _DayListBase(View):
         proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
         self.table.setObjectName("appointments_table")
+        self.table.setAccessibleName(_("Appointments"))
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

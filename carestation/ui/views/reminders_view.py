@@ -119,6 +119,7 @@ class RemindersView(View):
         self._proxy.setSourceModel(self.model)
         self._proxy.setSortRole(SORT_ROLE)
         self.table = QTableView(objectName="reminders_table")
+        self.table.setAccessibleName(_("Appointments to remind"))
         self.table.setModel(self._proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

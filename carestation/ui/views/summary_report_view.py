@@ -346,6 +346,8 @@ class SummaryReportView(View):
             figure_columns(lambda: _("Station")), self
         )
         self.stations_table = FiguresTable("summary_stations_table", self.stations_model)
+        self.blocks_table.setAccessibleName(_("Figures of the chosen stations together"))
+        self.stations_table.setAccessibleName(_("Figures of each station"))
         self.block_combo = QComboBox(objectName="summary_block")
         self.block_combo.currentIndexChanged.connect(self._show_block)
         self.tabs = QTabWidget(objectName="summary_tabs")

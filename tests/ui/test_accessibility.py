@@ -1,0 +1,173 @@
+"""Every focusable widget of every screen and main dialog has a name a screen reader can say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QTabBar,
+    QTabWidget,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from carestation.db.engine import Database
+from carestation.db.migrate import open_database
+from carestation.domain.roles import Role
+from carestation.security.secret_store import MemorySecretStore
+from carestation.services.container import Services
+from carestation.services.keys import KeyVault
+from carestation.settings import Settings
+from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog
+from carestation.ui.appointment_dialog import AppointmentDialog
+from carestation.ui.assessment_dialog import AssessmentDialog
+from carestation.ui.backups_dialog import BackupsDialog
+from carestation.ui.booking_dialog import BookingDialog
+from carestation.ui.case_window import CaseDialog
+from carestation.ui.client_picker import ClientDialog
+from carestation.ui.client_record import ClientRecordDialog
+from carestation.ui.connection_dialog import ConnectionDialog
+from carestation.ui.key_dialogs import KeySetupDialog, RecoveryCodeDialog, UnlockDialog
+from carestation.ui.main_window import MainWindow
+from carestation.ui.note_editor import NoteEditor
+from carestation.ui.personal_report_dialog import DayReportsDialog
+from carestation.ui.prompts import RecordingPrompter
+from carestation.ui.setup_dialog import SetupDialog
+from carestation.ui.sign_in_dialog import SignInDialog
+from tests.conftest import FakeClock
+from tests.factories import build_world
+from tests.ui.assessment_fakes import FakeAssessments
+from tests.ui.test_note_editor import Env, build_env
+
+
+def _described(widget: QWidget, buddies: set[int]) -> bool:
+    if widget.accessibleName().strip() or id(widget) in buddies:
+        return True
+    if isinstance(widget, QAbstractButton) and widget.text().replace("&", "").strip():
+        return True
+    if isinstance(widget, QTabBar):  # each tab is named by its text
+        return all(widget.tabText(i) for i in range(widget.count()))
+    return isinstance(widget, QLabel) and bool(widget.text().strip())
+
+
+def _inner(widget: QWidget) -> bool:
+    """Parts of a composite widget (a spin box's line edit, an editable combo's line edit, a
+    table's corner button): the composite itself carries the name."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, (QAbstractSpinBox, QComboBox)):
+            return True
+        if parent.focusProxy() is widget:
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def unnamed(top: QWidget, where: str = "") -> list[str]:
+    """Focusable, visible widgets under `top` that have neither an accessible name, a text of
+    their own, nor a label whose buddy they are; every page of every tab widget is looked at."""
+    missing = _unnamed_now(top, where)
+    for tabs in top.findChildren(QTabWidget):
+        if not tabs.isVisibleTo(top):
+            continue
+        current = tabs.currentIndex()
+        for index in range(tabs.count()):
+            tabs.setCurrentIndex(index)
+            missing += _unnamed_now(tabs.widget(index), where)
+        tabs.setCurrentIndex(current)
+    return list(dict.fromkeys(missing))
+
+
+def _unnamed_now(top: QWidget, where: str) -> list[str]:
+    buddies: set[int] = set()
+    for label in top.window().findChildren(QLabel):
+        buddy = label.buddy()
+        if buddy is not None and label.text().strip():
+            buddies.add(id(buddy))
+    missing = []
+    for widget in [top, *top.findChildren(QWidget)]:
+        if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            continue
+        if not widget.isVisibleTo(top) or _inner(widget) or widget.focusProxy() is not None:
+            continue
+        if not _described(widget, buddies):
+            name = widget.objectName() or "?"
+            missing.append(f"{where}{type(widget).__name__}#{name}")
+    return missing
+
+
+# --- the screens of each role ------------------------------------------------------------------
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_screen_names_its_focusable_widgets(
+    qtbot: QtBot, sqlite_services: Services, role: Role, tmp_path: Path
+) -> None:
+    world = build_world(sqlite_services)
+    window = MainWindow(
+        sqlite_services, world.actor(role), Settings(tmp_path / "s.json"), RecordingPrompter()
+    )
+    qtbot.addWidget(window)
+    window.show()
+    missing = unnamed(window.menuBar()) + unnamed(window.nav)
+    for index, view in enumerate(window.views):
+        window.nav.setCurrentRow(index)
+        missing += unnamed(view, f"{type(view).__name__}: ")
+    assert missing == []
+
+
+# --- the main dialogs --------------------------------------------------------------------------
+def _dialogs(env: Env, tmp_path: Path) -> Iterator[QDialog]:
+    s, w, p = env.services, env.world, env.prompter
+    settings = Settings(tmp_path / "s.json")
+    yield SignInDialog(s.auth, station_id=w.station_id, station_name="暨阳")
+    yield SetupDialog(s.setup, p)
+    yield BookingDialog(s, w.staff, p, station_id=w.station_id)
+    yield ClientDialog(s.clients, w.staff, p, station_id=w.station_id)
+    yield AppointmentDialog(s, w.staff, p, env.appointment_id)
+    yield ClientRecordDialog(s, env.reg, p, client_id=w.client_id, show_preview=lambda *a: None)
+    yield CaseDialog(s, env.reg, p, case_id=env.case_id)
+    yield NoteEditor(s, env.reg, p, appointment_id=env.appointment_id)
+    yield AssessmentDialog(
+        FakeAssessments(),
+        env.reg,
+        p,
+        client_id=w.client_id,
+        client_label="C-000123",
+        case_id=env.case_id,
+        appointment_id=env.appointment_id,
+        instrument="phq9",
+    )
+    yield ConnectionDialog(settings, MemorySecretStore(), p)
+    yield BackupsDialog(s.backups, w.admin, settings, p)
+    yield ChangePasswordDialog(s.auth, w.staff, p)
+    yield PreferencesDialog(settings, w.admin, s.admin.list_stations(actor=w.admin), p)
+    yield DayReportsDialog(s.reports, env.reg, p)
+    engine, _result = open_database(f"sqlite:///{(tmp_path / 'keys.db').as_posix()}")
+    vault = KeyVault(Database(engine), None)
+    yield KeySetupDialog(vault, p)
+    vault.set_up(passphrase="correct horse battery")
+    code = vault.recovery_code()
+    vault.lock()
+    yield UnlockDialog(vault, p)
+    yield RecoveryCodeDialog(code)
+    engine.dispose()
+
+
+def test_every_main_dialog_names_its_focusable_widgets(
+    qtbot: QtBot, sqlite_services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    env = build_env(sqlite_services, clock)
+    missing: list[str] = []
+    for dialog in _dialogs(env, tmp_path):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        missing += unnamed(dialog, f"{type(dialog).__name__}: ")
+        dialog.close()
+    assert missing == []
