@@ -46,6 +46,7 @@ from carestation.ui.booking_dialog import (
     slot_text,
     span_text,
 )
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
@@ -175,6 +176,7 @@ class _ChangeDialog(QDialog):
         box.accepted.connect(self.on_ok)
         box.rejected.connect(self.reject)
         self.layout_.addWidget(box)
+        buttons_last(self, box=box)
         self.resize(max(480, self.sizeHint().width()), self.sizeHint().height())
 
     def chosen_scope(self) -> str:
@@ -458,6 +460,7 @@ class AppointmentDialog(QDialog):
 
         # Before and after ratings belong to pod bookings only; None for every other kind.
         self.pod_box = add_pod_rating_box(self, services.assessments, actor, prompter)
+        buttons_last(self, box=close)
         self.resize(max(640, self.sizeHint().width()), self.sizeHint().height())
 
     # --- showing --------------------------------------------------------------------------

@@ -276,6 +276,7 @@ class AssessmentDialog(QDialog):
         self.instrument_combo.currentIndexChanged.connect(self._instrument_chosen)
         self.language_combo.currentIndexChanged.connect(lambda _i: self._build(keep=True))
         self._build(keep=False)
+        self.instrument_combo.setFocus()  # top-left first; Tab then runs down the questions
         # Never beyond the screen (1366 x 768 is common at stations): Save must stay visible;
         # the questions scroll instead.
         screen = (parent or self).screen()

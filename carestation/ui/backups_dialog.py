@@ -179,7 +179,7 @@ class BackupsDialog(QDialog):
         self.restore_button = QPushButton(_("&Restore..."))
         self.restore_button.setObjectName("restore")
         self.restore_button.clicked.connect(self.restore)
-        close_button = QPushButton(_("Close"))
+        close_button = QPushButton(_("Close"), objectName="close")
         close_button.clicked.connect(self.reject)
         buttons.addWidget(self.back_up_button)
         buttons.addWidget(self.restore_button)
@@ -187,6 +187,7 @@ class BackupsDialog(QDialog):
         buttons.addWidget(close_button)
         layout.addLayout(buttons)
         self.refresh()
+        self.table.setFocus()  # the list first; Tab reaches its buttons, then the folder
 
     # --- the list ----------------------------------------------------------------------------
     def folder(self) -> Path:

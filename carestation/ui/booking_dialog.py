@@ -8,6 +8,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTime, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,6 +51,7 @@ from carestation.i18n import N_, _, ngettext
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
 from carestation.ui.forms import FieldErrors
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
@@ -281,6 +283,9 @@ class BookingDialog(QDialog):
         # problems, alternatives or the series plan appear.
         self.resize(1000, self.sizeHint().height())
         self.picker.model.modelReset.connect(self.fit_later)
+        buttons_last(self, box=buttons)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.picker.search_edit.setFocus)
         self.type_combo.setFocus()
 
     def fit_later(self) -> None:

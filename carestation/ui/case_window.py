@@ -36,6 +36,7 @@ from carestation.i18n import _, current_language, ngettext
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
 from carestation.ui.crisis_widgets import CrisisBanner, RaiseFlagDialog
+from carestation.ui.keyboard import buttons_last, enter_opens
 from carestation.ui.note_editor import ERROR_STYLE, NoteEditor, moment_text
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, open_dialog
@@ -401,6 +402,7 @@ class CaseDialog(QDialog):
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setStretchLastSection(True)
         self.timeline.doubleClicked.connect(self._row_activated)
+        enter_opens(self.timeline)
         self.timeline.selectionModel().selectionChanged.connect(self._update_buttons)
         timeline_title.setBuddy(self.timeline)
 
@@ -445,6 +447,7 @@ class CaseDialog(QDialog):
         layout.addWidget(timeline_title)
         layout.addWidget(self.timeline, 1)
         layout.addLayout(buttons)
+        buttons_last(self, box=done)
         self.reload()
         self.resize(900, 680)
 

@@ -48,6 +48,7 @@ from carestation.services.consent import load_consent_wording
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientDialog
 from carestation.ui.crisis_widgets import CrisisBanner, RaiseFlagDialog
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.printing import Block, Printable, print_document
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, yes_no
@@ -629,6 +630,7 @@ class ClientRecordDialog(QDialog):
         )
         panel.buttons.addStretch(1)
         panel.table.doubleClicked.connect(lambda _index: self.open_selected_case())
+        enter_opens(panel.table)
         self.cases_panel = panel
         layout = QVBoxLayout(tab)
         layout.addWidget(panel, 1)

@@ -36,6 +36,7 @@ from carestation.domain.errors import CareStationError
 from carestation.domain.values import Station
 from carestation.i18n import _
 from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui.keyboard import order_box
 from carestation.ui.prompts import Prompter
 
 _OK_STYLE = "color: #1b5e20;"
@@ -150,6 +151,7 @@ class ConnectionDialog(QDialog):
         buttons.accepted.connect(self.on_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        order_box(buttons)
         self.setMinimumWidth(560)
 
         self._fill(current if current is not None else settings.get("database_url"))
@@ -163,7 +165,8 @@ class ConnectionDialog(QDialog):
         self.path = QLineEdit()
         self.path.setObjectName("path")
         self.path.setPlaceholderText(str(default_path()))
-        browse = QPushButton(_("Browse..."))
+        browse = QPushButton(_("Browse..."), objectName="browse_file")
+        browse.setAccessibleName(_("Choose the database file"))
         browse.clicked.connect(self._browse_database)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -205,7 +208,8 @@ class ConnectionDialog(QDialog):
         self.rootcert = QLineEdit()
         self.rootcert.setObjectName("rootcert")
         self.rootcert.setPlaceholderText(_("optional, e.g. the city's root.crt"))
-        browse = QPushButton(_("Browse..."))
+        browse = QPushButton(_("Browse..."), objectName="browse_certificate")
+        browse.setAccessibleName(_("Choose the root certificate"))
         browse.clicked.connect(self._browse_certificate)
         cert_row = QHBoxLayout()
         cert_row.addWidget(self.rootcert, 1)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from carestation.domain.report_values import PersonalReportData
 from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, ngettext
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
 from carestation.ui.report_printing import (
     BackgroundJob,
@@ -177,6 +178,7 @@ class _ReportDialogBase(QDialog):
     def _finish_layout(self) -> None:
         self._layout.addWidget(self.busy)
         self._layout.addWidget(self.buttons)
+        buttons_last(self, box=self.buttons)
         self._fit()
 
     def _fit(self) -> None:

@@ -25,6 +25,7 @@ from carestation.domain.errors import AuthenticationFailed, CareStationError
 from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.auth import AuthService
+from carestation.ui.keyboard import order_box
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class SignInDialog(QDialog):
         buttons.accepted.connect(self.on_sign_in)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        order_box(buttons)
 
         if demo_accounts:
             layout.addWidget(self._demo_panel(demo_accounts))

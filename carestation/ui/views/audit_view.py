@@ -265,6 +265,9 @@ class AuditView(View):
             "until": local_midnight(until + timedelta(days=1)),
         }
 
+    def search_field(self) -> QWidget:
+        return self.filter
+
     def refresh(self) -> None:
         filters = self.filters()
         rows = attempt(

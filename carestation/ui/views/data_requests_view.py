@@ -489,6 +489,9 @@ class DataRequestsView(View):
         self.purge_button.setEnabled(False)
 
     # --- View ---------------------------------------------------------------------------------
+    def search_field(self) -> QWidget:
+        return self.search_edit
+
     def refresh(self) -> None:
         """Works out the retention preview again; the search results are left as they are."""
         report = attempt(

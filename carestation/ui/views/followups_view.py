@@ -22,6 +22,7 @@ from carestation.domain.values import Actor
 from carestation.i18n import N_, _, ngettext
 from carestation.services.crisis import CrisisService
 from carestation.ui.crisis_widgets import RecordFollowUpDialog, when_text
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
 from carestation.ui.table_model import Column, Index, RecordTableModel
@@ -116,6 +117,7 @@ class FollowUpsView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.record_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="followups_message", wordWrap=True)
 
         layout = QVBoxLayout(self)

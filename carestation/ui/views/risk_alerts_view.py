@@ -13,6 +13,7 @@ from carestation.domain.assessment_values import RiskAlertInfo, risk_reason_text
 from carestation.domain.values import Actor
 from carestation.i18n import N_, _, ngettext
 from carestation.ui.crisis_widgets import when_text
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
 from carestation.ui.risk_alert_bar import (
@@ -147,6 +148,7 @@ class RiskAlertsView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.act_on_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="risk_alerts_message", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

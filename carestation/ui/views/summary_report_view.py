@@ -14,6 +14,7 @@ from typing import BinaryIO, Literal, Protocol
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -406,6 +407,9 @@ class SummaryReportView(View):
         return [self.preview_button, self.save_pdf_button, self.csv_button, self.xlsx_button]
 
     # --- View ----------------------------------------------------------------------------------
+    def print_button(self) -> QAbstractButton:
+        return self.preview_button
+
     def refresh(self) -> None:
         """The stations to choose from and the threshold (cheap); the report waits for Show."""
         directory = self._stations
