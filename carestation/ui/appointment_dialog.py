@@ -39,7 +39,6 @@ from carestation.domain.vocab import AppointmentStatus, CancelReason, ChangeKind
 from carestation.i18n import N_, _
 from carestation.services.container import Services
 from carestation.ui.booking_dialog import (
-    PROBLEM_STYLE,
     FiveMinuteEdit,
     day_text,
     fit_height,
@@ -48,12 +47,12 @@ from carestation.ui.booking_dialog import (
 )
 from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 
 R = TypeVar("R")
 KEEP = -1  # "keep the counsellor / room it has" in the move dialog's combos
-MESSAGE_STYLE = "background: #fff4e5; color: #663c00; border: 1px solid #ffb74d; padding: 6px;"
 
 
 def _moment(moment: datetime | None) -> str:
@@ -158,7 +157,7 @@ class _ChangeDialog(QDialog):
         if appointment.series_id is not None:
             self.scope = scope_buttons(self, self.layout_)
         self.problems_label = QLabel(objectName="problems_label", wordWrap=True)
-        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        set_tone(self.problems_label, "error", boxed=True)
         self.problems_label.hide()
         self.layout_.addWidget(self.problems_label)
 
@@ -413,7 +412,7 @@ class AppointmentDialog(QDialog):
             self.labels[key] = label
             form.addRow(title, label)
         self.message_label = QLabel(objectName="message_label", wordWrap=True)
-        self.message_label.setStyleSheet(MESSAGE_STYLE)
+        set_tone(self.message_label, "warning", boxed=True)
         self.message_label.hide()
         actions = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}

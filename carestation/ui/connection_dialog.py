@@ -38,9 +38,7 @@ from carestation.i18n import _
 from carestation.settings import Settings, data_dir, default_database_url
 from carestation.ui.keyboard import order_box
 from carestation.ui.prompts import Prompter
-
-_OK_STYLE = "color: #1b5e20;"
-_BAD_STYLE = "color: #b3261e;"
+from carestation.ui.style import set_tone
 
 
 def ssl_mode_titles() -> dict[str, str]:
@@ -174,7 +172,7 @@ class ConnectionDialog(QDialog):
         form.addRow(_buddy(_("Database &file"), self.path), row)
         hint = QLabel(_("Default: {path}").format(path=default_path()))
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: #666;")
+        set_tone(hint, "hint")
         form.addRow("", hint)
         return page
 
@@ -231,7 +229,7 @@ class ConnectionDialog(QDialog):
             )
             note.setObjectName("no_keyring")
             note.setWordWrap(True)
-            note.setStyleSheet("color: #666;")
+            set_tone(note, "hint")
             form.addRow("", note)
         form.addRow(_("&Encryption (TLS)"), self.sslmode)
         form.addRow(_buddy(_("&Root certificate"), self.rootcert), cert_row)
@@ -388,7 +386,7 @@ class ConnectionDialog(QDialog):
 
     def _show(self, text: str, *, ok: bool | None = None) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("" if ok is None else (_OK_STYLE if ok else _BAD_STYLE))
+        set_tone(self.message, None if ok is None else ("success" if ok else "error"))
 
     def _browse_database(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(

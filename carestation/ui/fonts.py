@@ -21,9 +21,21 @@ def register_fonts() -> list[str]:
 
 
 def apply_app_font(app: QApplication) -> None:
-    """Keep the system's UI font first (it matches the platform) and fall back to ours for CJK."""
+    """Keep the system's UI font first (it matches the platform) and fall back to ours for CJK.
+    The size stays the system's (a larger system font makes every window larger).
+
+    Also sets the look before the first window: the colours that carry a meaning and, when the
+    system or this PC's settings ask for it, high contrast (so the sign-in window has it too)."""
     families = register_fonts()
     font = QFont(app.font())
     system = font.families() or [font.family()]
     font.setFamilies([*system, *[f for f in families if f not in system]])
     app.setFont(font)
+    from carestation.settings import Settings
+    from carestation.ui import style
+
+    def saved() -> bool:
+        return bool(Settings().get("high_contrast"))
+
+    style.apply_look(app, high_contrast=saved())
+    style.follow_system(app, saved)

@@ -24,6 +24,7 @@ from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.container import Services
 from carestation.settings import Settings
+from carestation.ui import style
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog, about_text
 from carestation.ui.connection_status import CHECK_MS, ConnectionBanner
 from carestation.ui.idle import IdleWatcher
@@ -260,6 +261,15 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         go.addAction(self.find_action)
         go.addAction(refresh)
+        view_menu = self.menuBar().addMenu(_("&View"))
+        self.contrast_action = QAction(_("&High contrast"), self, checkable=True)
+        self.contrast_action.setChecked(style.is_high_contrast())
+        if style.system_wants_high_contrast():
+            # The system's setting wins; it is turned off there.
+            self.contrast_action.setEnabled(False)
+            self.contrast_action.setToolTip(_("The system's settings ask for high contrast."))
+        self.contrast_action.toggled.connect(self.set_high_contrast)
+        view_menu.addAction(self.contrast_action)
         self.print_action = QAction(_("&Print..."), self)
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.triggered.connect(self.print_current)
@@ -303,7 +313,7 @@ class MainWindow(QMainWindow):
             lambda: self._prompter.info(self, _("About CareStation"), about_text())
         )
         help_menu.addAction(about)
-        self._menus += [menu, go, help_menu]
+        self._menus += [menu, go, view_menu, help_menu]
 
     # --- risk alerts -----------------------------------------------------------------------
     def _alert_bar(self) -> RiskAlertBar | None:
@@ -542,6 +552,15 @@ class MainWindow(QMainWindow):
         dialog.restored.connect(self.sign_out, Qt.ConnectionType.QueuedConnection)
         dialog.open()
         return dialog
+
+    def set_high_contrast(self, on: bool) -> None:
+        """View → High contrast: at once in every window, and from the next start on (the
+        sign-in window too)."""
+        self._settings.set("high_contrast", int(on))
+        self._settings.save()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            style.apply_look(app, high_contrast=on)
 
     def _preferences(self) -> None:
         stations = self._services.admin.list_stations(actor=self._actor)

@@ -47,11 +47,11 @@ from carestation.ui.report_printing import (
     with_pdf_suffix,
     write_pdf_file,
 )
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import attempt
 
 # Language names are shown in their own language, whatever the screen's language is.
 REPORT_LANGUAGES: tuple[tuple[str, str], ...] = (("zh_CN", "中文"), ("en", "English"))
-HINT_STYLE = "color: #444444;"
 
 
 class PersonalReports(Protocol):
@@ -112,7 +112,7 @@ def batch_name(reports: Sequence[PersonalReportData]) -> str:
 def _hint(text: str, name: str) -> QLabel:
     label = QLabel(text, objectName=name, wordWrap=True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(HINT_STYLE)
+    set_tone(label, "hint")
     return label
 
 

@@ -25,6 +25,7 @@ from carestation.domain.errors import AuthenticationFailed, CareStationError
 from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.auth import AuthService
+from carestation.ui import style
 from carestation.ui.keyboard import order_box
 
 
@@ -59,7 +60,7 @@ class SignInDialog(QDialog):
         layout = QVBoxLayout(self)
         heading = QLabel(_("CareStation · employee emotion-management station"))
         heading.setObjectName("heading")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        style.heading(heading, 1.6)
         layout.addWidget(heading)
         if station_name:
             layout.addWidget(QLabel(_("This PC: {station}").format(station=station_name)))
@@ -79,7 +80,7 @@ class SignInDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b3261e;")
+        style.set_tone(self.message, "error")
         self.message.hide()
         layout.addWidget(self.message)
 
@@ -104,7 +105,7 @@ class SignInDialog(QDialog):
         self.connection_button.setObjectName("database_connection")
         self.connection_button.setFlat(True)
         self.connection_button.setAutoDefault(False)
-        self.connection_button.setStyleSheet("color: #1a5fb4; text-decoration: underline;")
+        self.connection_button.setStyleSheet("color: palette(link); text-decoration: underline;")
         self.connection_button.setCursor(Qt.CursorShape.PointingHandCursor)
         if database:
             # Where the data is, with any password hidden (the caller passes a safe text).
@@ -113,7 +114,7 @@ class SignInDialog(QDialog):
         footer_row.addWidget(self.connection_button)
         footer_row.addStretch(1)
         footer = QLabel(_("Version {version}").format(version=__version__))
-        footer.setStyleSheet("color: #666;")
+        style.set_tone(footer, "hint")
         footer.setAlignment(Qt.AlignmentFlag.AlignRight)
         footer_row.addWidget(footer)
         layout.addLayout(footer_row)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QDialog,
     QLabel,
@@ -26,6 +28,7 @@ from carestation.security.secret_store import MemorySecretStore
 from carestation.services.container import Services
 from carestation.services.keys import KeyVault
 from carestation.settings import Settings
+from carestation.ui import style
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog
 from carestation.ui.appointment_dialog import AppointmentDialog
 from carestation.ui.assessment_dialog import AssessmentDialog
@@ -35,6 +38,7 @@ from carestation.ui.case_window import CaseDialog
 from carestation.ui.client_picker import ClientDialog
 from carestation.ui.client_record import ClientRecordDialog
 from carestation.ui.connection_dialog import ConnectionDialog
+from carestation.ui.fonts import apply_app_font
 from carestation.ui.key_dialogs import KeySetupDialog, RecoveryCodeDialog, UnlockDialog
 from carestation.ui.main_window import MainWindow
 from carestation.ui.note_editor import NoteEditor
@@ -171,3 +175,89 @@ def test_every_main_dialog_names_its_focusable_widgets(
         missing += unnamed(dialog, f"{type(dialog).__name__}: ")
         dialog.close()
     assert missing == []
+
+
+# --- high contrast, colours and font size ------------------------------------------------------
+@pytest.fixture
+def restore_look(qapp: QApplication) -> Iterator[QApplication]:
+    """The application is shared by every test: put its look back afterwards."""
+    palette, style_name, font = QPalette(qapp.palette()), qapp.style().name(), QFont(qapp.font())
+    yield qapp
+    style.apply_look(qapp, high_contrast=False)
+    qapp.setStyleSheet("")
+    qapp.setStyle(style_name)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+def _text_colour(label: QLabel) -> str:
+    label.ensurePolished()
+    return label.palette().color(QPalette.ColorRole.WindowText).name()
+
+
+def test_high_contrast_from_the_view_menu_at_once_and_at_the_next_start(
+    qtbot: QtBot, sqlite_services: Services, restore_look: QApplication
+) -> None:
+    app = restore_look
+    apply_app_font(app)  # as at start: the ordinary look, with the meaning colours
+    assert not style.is_high_contrast()
+    world = build_world(sqlite_services)
+    window = MainWindow(sqlite_services, world.staff, Settings(), RecordingPrompter())
+    qtbot.addWidget(window)
+    window.show()
+    problem = QLabel("Problem: the phone number is too short", window)
+    style.set_tone(problem, "error")
+    assert _text_colour(problem) == "#b3261e"
+    assert not window.contrast_action.isChecked()
+
+    window.contrast_action.trigger()  # View → High contrast
+    assert style.is_high_contrast()
+    assert app.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+    assert app.palette().color(QPalette.ColorRole.Highlight).name() == "#ffff00"
+    assert _text_colour(problem) == "#ffff00"  # the open window changed at once
+    assert "QPushButton:focus { border: 3px solid #ffff00; }" in app.styleSheet()
+    assert Settings().get("high_contrast") == 1  # saved for this PC
+
+    # The next start: the saved choice is applied before the sign-in window opens.
+    style.apply_look(app, high_contrast=False)
+    assert not style.is_high_contrast()
+    apply_app_font(app)
+    sign_in = SignInDialog(sqlite_services.auth, station_id=world.station_id)
+    qtbot.addWidget(sign_in)
+    sign_in.show()
+    assert style.is_high_contrast()
+    assert sign_in.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+
+    window.contrast_action.trigger()  # off again
+    assert not style.is_high_contrast()
+    assert Settings().get("high_contrast") == 0
+    assert _text_colour(problem) == "#b3261e"
+
+
+def test_the_systems_high_contrast_setting_wins(
+    qtbot: QtBot,
+    sqlite_services: Services,
+    restore_look: QApplication,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(style, "system_wants_high_contrast", lambda: True)
+    apply_app_font(restore_look)
+    assert style.is_high_contrast()
+    world = build_world(sqlite_services)
+    window = MainWindow(sqlite_services, world.admin, Settings(), RecordingPrompter())
+    qtbot.addWidget(window)
+    assert window.contrast_action.isChecked()
+    assert not window.contrast_action.isEnabled()  # turned off in the system's settings
+
+
+def test_the_system_font_size_is_kept(restore_look: QApplication) -> None:
+    app = restore_look
+    big = QFont(app.font())
+    big.setPointSizeF(15.0)  # a user who chose larger text in the system's settings
+    app.setFont(big)
+    apply_app_font(app)
+    assert app.font().pointSizeF() == 15.0
+    label = QLabel("CareStation")
+    style.heading(label, 2.0)
+    assert label.font().pointSizeF() == 30.0  # headings grow with it
+    assert label.font().bold()

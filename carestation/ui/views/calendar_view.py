@@ -89,7 +89,8 @@ def _legend() -> QHBoxLayout:
     ]
     for type_, status, text in entries:
         swatch = QLabel()
-        swatch.setPixmap(legend_swatch(type_, status))
+        # As tall as a line of text, so it grows with the system's font size.
+        swatch.setPixmap(legend_swatch(type_, status, max(18, swatch.fontMetrics().height() + 4)))
         row.addWidget(swatch)
         row.addWidget(QLabel(text))
         row.addSpacing(10)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
@@ -25,10 +25,10 @@ from carestation.ui.crisis_widgets import RecordFollowUpDialog, when_text
 from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
+from carestation.ui.style import tone_color
 from carestation.ui.table_model import Column, Index, RecordTableModel
 from carestation.ui.views.base import View, attempt
 
-OVERDUE_RED = QColor("#b3261e")
 STATUS_COLUMN = 1
 
 
@@ -67,7 +67,6 @@ class FollowUpModel(RecordTableModel[FollowUpItem]):
         super().__init__(_columns(), parent)
         self._bold = QFont()
         self._bold.setBold(True)
-        self._red = QBrush(OVERDUE_RED)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (
@@ -77,7 +76,7 @@ class FollowUpModel(RecordTableModel[FollowUpItem]):
             and self.row_value(index.row()).overdue
         ):
             if role == Qt.ItemDataRole.ForegroundRole:
-                return self._red
+                return QBrush(tone_color("error"))  # from the palette: high contrast too
             if index.column() == STATUS_COLUMN:
                 return self._bold
         return super().data(index, role)

@@ -47,6 +47,7 @@ from carestation.ui.report_printing import (
     report_doc_name,
     run_modal,
 )
+from carestation.ui.style import set_tone
 from carestation.ui.summary_report_widgets import (
     FigureRow,
     FiguresTable,
@@ -61,7 +62,6 @@ from carestation.ui.table_model import RecordTableModel
 from carestation.ui.views.base import View, attempt
 
 Output = Literal["print", "pdf", "csv", "xlsx"]
-HINT_STYLE = "color: #444444;"
 NAMED_STATIONS = 3  # more chosen stations than this are counted, not named
 
 
@@ -337,7 +337,7 @@ class SummaryReportView(View):
         self.period_label.setFont(font)
         self.k_label = QLabel(objectName="summary_k", wordWrap=True)
         self.k_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.k_label.setStyleSheet(HINT_STYLE)
+        set_tone(self.k_label, "hint")
         self.chart = StatusChart()
         self.model: RecordTableModel[FigureRow] = RecordTableModel(
             figure_columns(self._block_title), self
