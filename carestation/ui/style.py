@@ -174,22 +174,43 @@ def _restyle_all(high_contrast: bool) -> None:
 
 
 def _contrast_rules() -> list[str]:
-    """Strong frames round every control, and a thick yellow one round the one with the focus."""
+    """Strong frames round every control, and a thick yellow one round the one with the focus
+    (the padding shrinks by as much as the frame grows: nothing moves or gets cut when the
+    focus arrives)."""
     inputs = "QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit, QAbstractItemView"
     focused = ", ".join(f"{w.strip()}:focus" for w in inputs.split(","))
     return [
         "QPushButton { color: #ffffff; background: #000000; border: 2px solid #ffffff;"
-        " border-radius: 3px; padding: 4px 10px; }",
+        " border-radius: 3px; padding: 5px 11px; }",
         f"QPushButton:checked, QPushButton:pressed {{ color: #000000; background: {YELLOW}; }}",
         "QPushButton:disabled { color: #a0a0a0; border: 2px dashed #a0a0a0; }",
-        f"QPushButton:focus {{ border: 3px solid {YELLOW}; }}",
-        f"{inputs} {{ border: 2px solid #ffffff; }}",
-        f"{focused} {{ border: 3px solid {YELLOW}; }}",
+        f"QPushButton:focus {{ border: 3px solid {YELLOW}; padding: 4px 10px; }}",
+        f"{inputs} {{ border: 2px solid #ffffff; padding: 1px; }}",
+        f"{focused} {{ border: 3px solid {YELLOW}; padding: 0px; }}",
+        "QCheckBox, QRadioButton { border: 2px solid #000000; }",
         f"QCheckBox:focus, QRadioButton:focus {{ border: 2px solid {YELLOW}; }}",
+        # Fusion outlines boxes in a darker window colour: nothing on black. Drawn here instead,
+        # chosen ones filled.
+        "QCheckBox::indicator, QRadioButton::indicator { width: 13px; height: 13px;"
+        " border: 2px solid #ffffff; background: #000000; }",
+        "QRadioButton::indicator { border-radius: 8px; }",
+        f"QCheckBox::indicator:checked, QRadioButton::indicator:checked {{ background: {YELLOW};"
+        " border-color: #ffffff; }",
+        "QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {"
+        " border: 2px dashed #a0a0a0; }",
+        "QAbstractSpinBox::up-button { subcontrol-origin: border; subcontrol-position: top right;"
+        " width: 16px; border: none; border-left: 1px solid #ffffff; background: #000000; }",
+        "QAbstractSpinBox::down-button { subcontrol-origin: border;"
+        " subcontrol-position: bottom right; width: 16px; border: none;"
+        " border-left: 1px solid #ffffff; background: #000000; }",
+        "QAbstractSpinBox::up-arrow { width: 0px; height: 0px; border-left: 5px solid #000000;"
+        " border-right: 5px solid #000000; border-bottom: 6px solid #ffffff; }",
+        "QAbstractSpinBox::down-arrow { width: 0px; height: 0px; border-left: 5px solid #000000;"
+        " border-right: 5px solid #000000; border-top: 6px solid #ffffff; }",
         "QTabBar::tab { color: #ffffff; background: #000000; border: 2px solid #ffffff;"
         " padding: 4px 10px; }",
         f"QTabBar::tab:selected {{ color: #000000; background: {YELLOW}; }}",
-        f"QTabBar::tab:focus {{ border: 3px solid {YELLOW}; }}",
+        f"QTabBar::tab:focus {{ border: 3px solid {YELLOW}; padding: 3px 9px; }}",
         "QToolTip { color: #ffffff; background: #000000; border: 2px solid #ffffff; }",
         f"QMenu::item:selected, QMenuBar::item:selected {{ color: #000000; background: {YELLOW}; }}",
     ]

@@ -215,7 +215,7 @@ def test_high_contrast_from_the_view_menu_at_once_and_at_the_next_start(
     assert app.palette().color(QPalette.ColorRole.Window).name() == "#000000"
     assert app.palette().color(QPalette.ColorRole.Highlight).name() == "#ffff00"
     assert _text_colour(problem) == "#ffff00"  # the open window changed at once
-    assert "QPushButton:focus { border: 3px solid #ffff00; }" in app.styleSheet()
+    assert "QPushButton:focus { border: 3px solid #ffff00;" in app.styleSheet()  # the focus
     assert Settings().get("high_contrast") == 1  # saved for this PC
 
     # The next start: the saved choice is applied before the sign-in window opens.

@@ -34,6 +34,7 @@ from carestation.ui.keyboard import (
     screen_shortcut,
 )
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import View, attempt
 
 MAX_ALTERNATIVES = 5
@@ -159,7 +160,7 @@ class _CalendarBase(View):
         hint = QLabel(
             _("Double-click or Enter opens · drag or Ctrl+arrow keys move · arrow keys select")
         )
-        hint.setEnabled(False)
+        set_tone(hint, "hint")  # readable grey, not the faint one of a disabled label
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label)
         bottom.addStretch(1)
