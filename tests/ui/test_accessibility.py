@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
@@ -30,14 +32,15 @@ from carestation.services.keys import KeyVault
 from carestation.settings import Settings
 from carestation.ui import style
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog
-from carestation.ui.appointment_dialog import AppointmentDialog
+from carestation.ui.appointment_dialog import AppointmentDialog, CancelDialog, MoveDialog
 from carestation.ui.assessment_dialog import AssessmentDialog
 from carestation.ui.backups_dialog import BackupsDialog
 from carestation.ui.booking_dialog import BookingDialog
-from carestation.ui.case_window import CaseDialog
+from carestation.ui.case_window import CaseDialog, OpenCaseDialog
 from carestation.ui.client_picker import ClientDialog
 from carestation.ui.client_record import ClientRecordDialog
 from carestation.ui.connection_dialog import ConnectionDialog
+from carestation.ui.crisis_widgets import RaiseFlagDialog
 from carestation.ui.fonts import apply_app_font
 from carestation.ui.key_dialogs import KeySetupDialog, RecoveryCodeDialog, UnlockDialog
 from carestation.ui.main_window import MainWindow
@@ -46,10 +49,17 @@ from carestation.ui.personal_report_dialog import DayReportsDialog
 from carestation.ui.prompts import RecordingPrompter
 from carestation.ui.setup_dialog import SetupDialog
 from carestation.ui.sign_in_dialog import SignInDialog
+from carestation.ui.views.admin_stations import StationDialog
+from carestation.ui.views.admin_users import UserDialog
+from carestation.ui.views.lecture_dialogs import LectureDialog
+from carestation.ui.views.schedule_dialogs import ClosureDialog
+from carestation.ui.views.waitlist_view import WaitlistDialog
 from tests.conftest import FakeClock
-from tests.factories import build_world
+from tests.factories import add_appointment, build_world
 from tests.ui.assessment_fakes import FakeAssessments
 from tests.ui.test_note_editor import Env, build_env
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def _described(widget: QWidget, buddies: set[int]) -> bool:
@@ -135,6 +145,19 @@ def _dialogs(env: Env, tmp_path: Path) -> Iterator[QDialog]:
     yield BookingDialog(s, w.staff, p, station_id=w.station_id)
     yield ClientDialog(s.clients, w.staff, p, station_id=w.station_id)
     yield AppointmentDialog(s, w.staff, p, env.appointment_id)
+    start = datetime(2026, 11, 24, 9, 0, tzinfo=SH)
+    booked_id = add_appointment(s, w, start, start + timedelta(minutes=50))
+    booked = s.schedule.get(actor=w.staff, appointment_id=booked_id)
+    yield MoveDialog(s, w.staff, p, booked)
+    yield CancelDialog(s, w.staff, p, booked)
+    today = date(2026, 11, 23)
+    yield WaitlistDialog(s, w.staff, p, w.station_id, today)
+    yield LectureDialog(s, w.staff, p, station_id=w.station_id, zone=SH, today=today)
+    yield StationDialog(s.admin, w.admin, p)
+    yield ClosureDialog(s.schedule_admin, w.admin, p, w.station_id, today)
+    yield UserDialog(s.admin, w.admin, p, s.admin.list_stations(actor=w.admin))
+    yield OpenCaseDialog(s, env.reg, p, client_id=w.client_id, client_label="ABCD-EFGH-1")
+    yield RaiseFlagDialog(s.crisis, env.reg, p, client_id=w.client_id, client_label="ABCD")
     yield ClientRecordDialog(s, env.reg, p, client_id=w.client_id, show_preview=lambda *a: None)
     yield CaseDialog(s, env.reg, p, case_id=env.case_id)
     yield NoteEditor(s, env.reg, p, appointment_id=env.appointment_id)
