@@ -31,6 +31,7 @@ from carestation.services.container import Services
 from carestation.services.keys import KeyVault
 from carestation.settings import Settings
 from carestation.ui import style
+from carestation.ui.about_instruments import AboutInstrumentsDialog
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog
 from carestation.ui.appointment_dialog import AppointmentDialog, CancelDialog, MoveDialog
 from carestation.ui.assessment_dialog import AssessmentDialog
@@ -172,6 +173,7 @@ def _dialogs(env: Env, tmp_path: Path) -> Iterator[QDialog]:
         instrument="phq9",
     )
     yield ConnectionDialog(settings, MemorySecretStore(), p)
+    yield AboutInstrumentsDialog()
     yield BackupsDialog(s.backups, w.admin, settings, p)
     yield ChangePasswordDialog(s.auth, w.staff, p)
     yield PreferencesDialog(settings, w.admin, s.admin.list_stations(actor=w.admin), p)
@@ -187,17 +189,42 @@ def _dialogs(env: Env, tmp_path: Path) -> Iterator[QDialog]:
     engine.dispose()
 
 
-def test_every_main_dialog_names_its_focusable_widgets(
+def _traps(qtbot: QtBot, dialog: QDialog, limit: int = 150) -> list[str]:
+    """The widgets Tab cannot leave (a text box that takes Tab as a character, say): Tab from
+    the first field must come back to it. Staying a few presses is allowed: Tab steps through a
+    date's parts and a text's links before it moves on."""
+    if dialog.focusWidget() is None:
+        qtbot.keyClick(dialog, Qt.Key.Key_Tab)
+    start = dialog.focusWidget()
+    if start is None:
+        return [f"{type(dialog).__name__}: nothing takes the focus"]
+    stayed = 0
+    for _ in range(limit):
+        before = dialog.focusWidget()
+        qtbot.keyClick(before, Qt.Key.Key_Tab)
+        if dialog.focusWidget() is start:
+            return []
+        stayed = stayed + 1 if dialog.focusWidget() is before else 0
+        if stayed > 20:
+            return [f"{type(dialog).__name__}: {type(before).__name__}#{before.objectName()}"]
+    return [f"{type(dialog).__name__}: Tab never came back to {start.objectName()}"]
+
+
+def test_every_main_dialog_names_its_widgets_and_has_no_focus_trap(
     qtbot: QtBot, sqlite_services: Services, clock: FakeClock, tmp_path: Path
 ) -> None:
     env = build_env(sqlite_services, clock)
     missing: list[str] = []
+    traps: list[str] = []
     for dialog in _dialogs(env, tmp_path):
         qtbot.addWidget(dialog)
         dialog.show()
+        qtbot.waitExposed(dialog)
         missing += unnamed(dialog, f"{type(dialog).__name__}: ")
+        traps += _traps(qtbot, dialog)
         dialog.close()
     assert missing == []
+    assert traps == []
 
 
 # --- high contrast, colours and font size ------------------------------------------------------
