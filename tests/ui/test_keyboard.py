@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractButton, QDialog, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from carestation.domain.roles import Role
+from carestation.domain.values import UserInput
 from carestation.security.secret_store import MemorySecretStore
 from carestation.services.container import Services
 from carestation.settings import Settings
@@ -32,7 +33,7 @@ from carestation.ui.sign_in_dialog import SignInDialog
 from carestation.ui.views.clients_view import ClientsView
 from carestation.ui.views.day_list import StationDayView
 from tests.conftest import FakeClock
-from tests.factories import World, add_appointment, build_world
+from tests.factories import PASSWORD, World, add_appointment, build_world
 from tests.ui.assessment_fakes import FakeAssessments
 from tests.ui.test_assessment_dialog import COUNSELLOR
 from tests.ui.test_note_editor import Env, build_env
@@ -296,3 +297,34 @@ def test_enter_on_a_day_list_row_opens_the_appointment(
     assert opened.args == [appointment_id]
     dialogs = [d for d in window.findChildren(AppointmentDialog) if d.isVisible()]
     assert [d.appointment_id for d in dialogs] == [appointment_id]
+
+
+def test_new_booking_from_a_day_list_books_at_the_station_shown(
+    qtbot: QtBot, sqlite_services: Services, tmp_path: Path
+) -> None:
+    world = build_world(sqlite_services)
+    sqlite_services.admin.create_user(
+        actor=world.admin,
+        data=UserInput(
+            username="staff03",
+            display_name="两站员工",
+            roles=frozenset({Role.STAFF}),
+            station_ids=frozenset({world.station_id, world.other_station_id}),
+        ),
+        password=PASSWORD,
+    )
+    staff = sqlite_services.auth.sign_in(
+        username="staff03", password=PASSWORD, station_id=world.station_id
+    )
+    window = MainWindow(sqlite_services, staff, Settings(tmp_path / "s.json"), RecordingPrompter())
+    qtbot.addWidget(window)
+    window.show()
+    index = next(i for i, v in enumerate(window.views) if isinstance(v, StationDayView))
+    window.nav.setCurrentRow(index)
+    view = window.views[index]
+    assert isinstance(view, StationDayView)
+    view.station_combo.setCurrentIndex(view.station_combo.findData(world.other_station_id))
+    assert window.new_booking_action is not None
+    window.new_booking_action.trigger()  # Ctrl+N
+    dialogs = [d for d in window.findChildren(BookingDialog) if d.isVisible()]
+    assert [d._station_id for d in dialogs] == [world.other_station_id]

@@ -158,7 +158,10 @@ class _CalendarBase(View):
         self.status_label = QLabel()
         self.status_label.setObjectName("calendar_status")
         hint = QLabel(
-            _("Double-click or Enter opens · drag or Ctrl+arrow keys move · arrow keys select")
+            _(
+                "Double-click or Enter opens · drag or Ctrl+arrow keys move · arrow keys select"
+                " · Shift+arrow keys and Enter book a free time"
+            )
         )
         set_tone(hint, "hint")  # readable grey, not the faint one of a disabled label
         bottom = QHBoxLayout()

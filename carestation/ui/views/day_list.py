@@ -185,6 +185,10 @@ class StationDayView(_DayListBase):
                 self.station_combo.setCurrentIndex(index)
         self.station_combo.currentIndexChanged.connect(lambda _i: self.refresh())
 
+    def station_id(self) -> int | None:
+        """The station shown (New booking books there)."""
+        return self.station_combo.currentData()
+
     def refresh(self) -> None:
         station_id = self.station_combo.currentData()
         if station_id is None:
