@@ -251,7 +251,7 @@ def apply_look(app: QApplication, *, high_contrast: bool) -> bool:
         app.setPalette(contrast_palette())
     elif app.property(_HIGH_CONTRAST):
         app.setStyle(str(app.property(_ORIGINAL_STYLE)))
-        app.setPalette(app.style().standardPalette())
+        app.setPalette(QPalette())  # an empty palette: the system's again, following its changes
     app.setProperty(_HIGH_CONTRAST, on)
     # Only high contrast needs an application style sheet (strong frames, the focus in yellow).
     app.setStyleSheet("\n".join(_contrast_rules()) if on else "")
