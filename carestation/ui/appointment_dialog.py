@@ -438,6 +438,7 @@ class AppointmentDialog(QDialog):
         actions.addWidget(self.note_button)
         self.history_model: RecordTableModel[HistoryRow] = RecordTableModel(history_columns(), self)
         self.history_table = QTableView(objectName="history_table", accessibleName=_("History"))
+        self.history_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.history_table.setModel(self.history_model)
         self.history_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history_table.verticalHeader().hide()

@@ -157,6 +157,7 @@ class BackupsDialog(QDialog):
             self,
         )
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setObjectName("backups")
         self.table.setAccessibleName(_("Backups"))
         self.table.setModel(self.model)

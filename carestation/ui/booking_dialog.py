@@ -400,6 +400,7 @@ class BookingDialog(QDialog):
         self.series_table = QTableWidget(0, 3, objectName="series_table")
         self.series_table.setHorizontalHeaderLabels([_("When"), _("Problems"), _("What to do")])
         self.series_table.verticalHeader().setVisible(False)
+        self.series_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.series_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.series_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents

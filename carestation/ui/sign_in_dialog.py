@@ -133,6 +133,7 @@ class SignInDialog(QDialog):
         table = QTableWidget(len(accounts), 3)
         table.setHorizontalHeaderLabels([_("User name"), _("Password"), _("Role")])
         table.verticalHeader().hide()
+        table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         for row, acc in enumerate(accounts):

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
     QComboBox,
@@ -119,6 +120,16 @@ def _unnamed_now(top: QWidget, where: str) -> list[str]:
     return missing
 
 
+def tab_bound_lists(top: QWidget, where: str = "") -> list[str]:
+    """Tables and lists where Tab moves from cell to cell (Qt's default for tables): with many
+    rows Tab would hardly ever leave them. The arrow keys move inside instead."""
+    return [
+        f"{where}{type(view).__name__}#{view.objectName() or '?'}"
+        for view in top.findChildren(QAbstractItemView)
+        if view.tabKeyNavigation()
+    ]
+
+
 # --- the screens of each role ------------------------------------------------------------------
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_every_screen_names_its_focusable_widgets(
@@ -135,6 +146,7 @@ def test_every_screen_names_its_focusable_widgets(
         window.nav.setCurrentRow(index)
         missing += unnamed(view, f"{type(view).__name__}: ")
     assert missing == []
+    assert tab_bound_lists(window) == []
 
 
 # --- the main dialogs --------------------------------------------------------------------------
@@ -221,7 +233,7 @@ def test_every_main_dialog_names_its_widgets_and_has_no_focus_trap(
         dialog.show()
         qtbot.waitExposed(dialog)
         missing += unnamed(dialog, f"{type(dialog).__name__}: ")
-        traps += _traps(qtbot, dialog)
+        traps += _traps(qtbot, dialog) + tab_bound_lists(dialog, f"{type(dialog).__name__}: ")
         dialog.close()
     assert missing == []
     assert traps == []

@@ -437,6 +437,7 @@ class DataRequestsView(View):
             objectName="retention_table", accessibleName=_("What would be purged now")
         )
         self.retention_table.setModel(self.retention_model)
+        self.retention_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.retention_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.retention_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.retention_table.setTabKeyNavigation(False)

@@ -83,6 +83,7 @@ class _DayListBase(View):
         proxy.setSourceModel(self.model)
         proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setObjectName("appointments_table")
         self.table.setAccessibleName(_("Appointments"))
         self.table.setModel(proxy)

@@ -121,6 +121,7 @@ class RemindersView(View):
         self._proxy.setSourceModel(self.model)
         self._proxy.setSortRole(SORT_ROLE)
         self.table = QTableView(objectName="reminders_table")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setAccessibleName(_("Appointments to remind"))
         self.table.setModel(self._proxy)
         self.table.setSortingEnabled(True)
