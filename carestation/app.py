@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from carestation.domain.errors import CareStationError
 from carestation.i18n import _, current_language, set_language, system_language
 from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui import style
 from carestation.ui.fonts import apply_app_font
 from carestation.ui.prompts import Prompter, QtPrompter, RecordingPrompter
 from carestation.ui.sign_in_dialog import DemoAccountHint, SignInDialog
@@ -403,7 +404,7 @@ class _OpenThread(QThread):
 
 
 def _open_in_background(
-    app: QApplication, sign_in: SignInDialog, thread: _OpenThread
+    app: QApplication, sign_in: SignInDialog, thread: _OpenThread, settings: Settings
 ) -> _Opened | None:
     """Runs the thread while the sign-in window is up; None when the user quit meanwhile."""
     loop = QEventLoop()
@@ -424,6 +425,9 @@ def _open_in_background(
         app.processEvents()
         time.sleep(0.001)
     app.processEvents()
+    # The system's own high-contrast setting is asked only now (asking loads Qt's enums, 20 ms);
+    # when it is on, the window changes at once, before anyone has read it.
+    style.start_look(app, lambda: bool(settings.get("high_contrast")))
     thread.start()
     if not thread.isFinished():
         loop.exec()
@@ -458,6 +462,8 @@ def run_gui(*, db_url: str | None, lang: str | None, demo: bool) -> int:
     app = _make_app()
     _install_qt_translations(app)
     apply_app_font(app)
+    if settings.get("high_contrast"):  # chosen on this PC: the sign-in window has it too
+        style.apply_look(app, high_contrast=True)
     prompter = QtPrompter()
     lock = single_instance_lock()
     if lock is None:
@@ -491,7 +497,9 @@ def _run_gui(
     while True:
         sign_in = SignInDialog(None, station_id=None)
         sign_in.show()
-        opened = _open_in_background(app, sign_in, _OpenThread(settings, chosen, password, store))
+        opened = _open_in_background(
+            app, sign_in, _OpenThread(settings, chosen, password, store), settings
+        )
         if opened is None:
             sign_in.deleteLater()
             return 0

@@ -45,6 +45,8 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     # Empty: a "backups" folder beside the embedded database file.
     SettingSpec("backup_folder", str, "", N_("Folder for backups of the embedded database")),
+    # 1: black, white and yellow (View → High contrast); also on whenever the system asks for it.
+    SettingSpec("high_contrast", int, 0, N_("High contrast"), 0, 1),
 )
 _BY_KEY = {s.key: s for s in SPECS}
 

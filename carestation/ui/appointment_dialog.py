@@ -39,20 +39,20 @@ from carestation.domain.vocab import AppointmentStatus, CancelReason, ChangeKind
 from carestation.i18n import N_, _
 from carestation.services.container import Services
 from carestation.ui.booking_dialog import (
-    PROBLEM_STYLE,
     FiveMinuteEdit,
     day_text,
     fit_height,
     slot_text,
     span_text,
 )
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 
 R = TypeVar("R")
 KEEP = -1  # "keep the counsellor / room it has" in the move dialog's combos
-MESSAGE_STYLE = "background: #fff4e5; color: #663c00; border: 1px solid #ffb74d; padding: 6px;"
 
 
 def _moment(moment: datetime | None) -> str:
@@ -157,7 +157,7 @@ class _ChangeDialog(QDialog):
         if appointment.series_id is not None:
             self.scope = scope_buttons(self, self.layout_)
         self.problems_label = QLabel(objectName="problems_label", wordWrap=True)
-        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        set_tone(self.problems_label, "error", boxed=True)
         self.problems_label.hide()
         self.layout_.addWidget(self.problems_label)
 
@@ -175,6 +175,7 @@ class _ChangeDialog(QDialog):
         box.accepted.connect(self.on_ok)
         box.rejected.connect(self.reject)
         self.layout_.addWidget(box)
+        buttons_last(self, box=box)
         self.resize(max(480, self.sizeHint().width()), self.sizeHint().height())
 
     def chosen_scope(self) -> str:
@@ -411,7 +412,7 @@ class AppointmentDialog(QDialog):
             self.labels[key] = label
             form.addRow(title, label)
         self.message_label = QLabel(objectName="message_label", wordWrap=True)
-        self.message_label.setStyleSheet(MESSAGE_STYLE)
+        set_tone(self.message_label, "warning", boxed=True)
         self.message_label.hide()
         actions = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
@@ -437,6 +438,7 @@ class AppointmentDialog(QDialog):
         actions.addWidget(self.note_button)
         self.history_model: RecordTableModel[HistoryRow] = RecordTableModel(history_columns(), self)
         self.history_table = QTableView(objectName="history_table", accessibleName=_("History"))
+        self.history_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.history_table.setModel(self.history_model)
         self.history_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history_table.verticalHeader().hide()
@@ -458,6 +460,7 @@ class AppointmentDialog(QDialog):
 
         # Before and after ratings belong to pod bookings only; None for every other kind.
         self.pod_box = add_pod_rating_box(self, services.assessments, actor, prompter)
+        buttons_last(self, box=close)
         self.resize(max(640, self.sizeHint().width()), self.sizeHint().height())
 
     # --- showing --------------------------------------------------------------------------

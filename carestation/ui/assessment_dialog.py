@@ -36,26 +36,13 @@ from carestation.domain.assessment_values import (
 from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, ngettext
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import attempt
 
 # The questionnaires a counsellor gives in a session (the 0-10 distress rating belongs to pods).
 SESSION_INSTRUMENTS: tuple[str, ...] = ("phq9", "gad7", "who5", "pss10", "k10")
 # Each language named in itself, as language menus do everywhere; not translated on purpose.
 QUESTION_LANGUAGES: tuple[tuple[str, str], ...] = (("zh_CN", "中文"), ("en", "English"))
-
-ROW_STYLE = (
-    'QFrame#question_row[missing="true"] { border: 2px solid #b3261e; border-radius: 4px;'
-    " background: #fdecea; }"
-)
-PROBLEM_STYLE = "color: #8c1d18; background: #fdecea; border: 1px solid #b3261e; padding: 6px;"
-PREVIEW_STYLE = (
-    "QFrame#score_preview { background: #eef3f8; border: 1px solid #9fb3c8; border-radius: 4px; }"
-    " QFrame#score_preview QLabel { background: transparent; border: none; }"
-)
-RISK_STYLE = (
-    "QFrame#risk_banner { background: #fdecea; border: 3px solid #c62828; border-radius: 4px; }"
-    " QFrame#risk_banner QLabel { color: #8c1d18; background: transparent; border: none; }"
-)
 
 
 class SessionRecorder(Protocol):
@@ -123,7 +110,7 @@ class QuestionRow(QFrame):
         number_label.setMinimumWidth(28)
         self.text_label = _label(text, "question_text")
         self.missing_label = _label(_("No answer"), "question_missing", bold=True)
-        self.missing_label.setStyleSheet("color: #b3261e;")
+        set_tone(self.missing_label, "error")
         self.missing_label.hide()
         grid.addWidget(number_label, 0, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.text_label, 0, 1)
@@ -162,9 +149,8 @@ class QuestionRow(QFrame):
 
     def set_missing(self, missing: bool) -> None:
         self.setProperty("missing", missing)
-        self.missing_label.setVisible(missing)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        self.missing_label.setVisible(missing)  # "No answer" in words, not only a red frame
+        set_tone(self, "error" if missing else None, boxed=True)
 
 
 class AssessmentDialog(QDialog):
@@ -195,7 +181,6 @@ class AssessmentDialog(QDialog):
         self.recorded: RecordedForm | None = None
         self.rows: list[QuestionRow] = []
         self.extra_rows: dict[str, QuestionRow] = {}
-        self.setStyleSheet(ROW_STYLE)
 
         self.instrument_combo = QComboBox(objectName="instrument_combo")
         lang = current_language()
@@ -218,6 +203,7 @@ class AssessmentDialog(QDialog):
         self.form_title_label = _label("", "form_title", bold=True)
         self.instructions_label = _label("", "instructions")
         self.scroll = QScrollArea(objectName="questions_scroll")
+        self.scroll.setAccessibleName(_("Questions"))
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.prorate_check = QCheckBox(
@@ -227,20 +213,20 @@ class AssessmentDialog(QDialog):
         self.prorate_check.toggled.connect(self.update_preview)
 
         self.preview = QFrame(objectName="score_preview")
-        self.preview.setStyleSheet(PREVIEW_STYLE)
+        set_tone(self.preview, "hint", boxed=True)
         self.progress_label = _label("", "preview_progress")
         self.total_label = _label("", "preview_total", bold=True)
         self.band_label = _label("", "preview_band", bold=True)
         self.note_label = _label("", "preview_note")
         self.flags_label = _label("", "preview_flags")
-        self.flags_label.setStyleSheet("color: #8c1d18;")
+        set_tone(self.flags_label, "error")
         preview = QVBoxLayout(self.preview)
         preview.addWidget(_label(_("Score preview"), bold=True))
         for label in self._result_labels():
             preview.addWidget(label)
 
         self.risk_banner = QFrame(objectName="risk_banner")
-        self.risk_banner.setStyleSheet(RISK_STYLE)
+        set_tone(self.risk_banner, "error", boxed=True)
         self.risk_heading = _label("", "risk_heading", bold=True)
         self.risk_text = _label("", "risk_text")
         risk = QVBoxLayout(self.risk_banner)
@@ -249,7 +235,7 @@ class AssessmentDialog(QDialog):
         self.risk_banner.hide()
 
         self.problem_label = _label("", "problem_label")
-        self.problem_label.setStyleSheet(PROBLEM_STYLE)
+        set_tone(self.problem_label, "error", boxed=True)
         self.problem_label.hide()
         box = QDialogButtonBox(self)
         self.save_button = QPushButton(_("&Save"), objectName="save_assessment")
@@ -275,6 +261,7 @@ class AssessmentDialog(QDialog):
         self.instrument_combo.currentIndexChanged.connect(self._instrument_chosen)
         self.language_combo.currentIndexChanged.connect(lambda _i: self._build(keep=True))
         self._build(keep=False)
+        self.instrument_combo.setFocus()  # top-left first; Tab then runs down the questions
         # Never beyond the screen (1366 x 768 is common at stations): Save must stay visible;
         # the questions scroll instead.
         screen = (parent or self).screen()

@@ -33,6 +33,7 @@ from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, ngettext
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel
+from carestation.ui.style import Tone, set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 
@@ -42,13 +43,8 @@ Loader = Callable[[], ClientAssessments | None]
 SEVERITY_COLOURS = ("#4caf50", "#cddc39", "#ffc107", "#ff9800", "#f44336")
 BAND_ALPHA = 70
 LINE_COLOUR = "#1a3d6e"
-BADGE_STYLES = {
-    "improved": "background: #d7ecd9; color: #1b5e20;",
-    "deteriorated": "background: #f9d6d2; color: #8c1d18;",
-    "neutral": "background: #e4e4e4; color: #333333;",
-}
+BADGE_TONES: dict[str, Tone] = {"improved": "success", "deteriorated": "error", "neutral": "hint"}
 MAX_COLUMN_WIDTH = 220
-NOTE_STYLE = "background: #fff4e5; color: #663c00; border: 1px solid #ffb74d; padding: 6px;"
 
 
 class AssessmentReader(Protocol):
@@ -371,7 +367,7 @@ class AssessmentsPanel(QWidget):
             objectName="answers_hidden_note",
             wordWrap=True,
         )
-        self.answers_note.setStyleSheet(NOTE_STYLE)
+        set_tone(self.answers_note, "warning", boxed=True)
         self.answers_note.hide()
         self.model = AssessmentTableModel([], self)
         self.results = RecordPanel(_("Results"), self.model, "assessment_table")
@@ -532,9 +528,13 @@ class AssessmentsPanel(QWidget):
 
     @staticmethod
     def _set_badge(badge: QLabel, text: str, style: str) -> None:
-        badge.setText(text)
-        badge.setStyleSheet(
-            f"{BADGE_STYLES[style]} font-weight: bold; border-radius: 10px; padding: 3px 10px;"
+        badge.setText(text)  # "Improved", "Deteriorated" ...: the words carry it, not the colour
+        set_tone(
+            badge,
+            BADGE_TONES[style],
+            boxed=True,
+            bold=True,
+            extra="border-radius: 10px; padding: 3px 10px;",
         )
         badge.setAccessibleName(text)
         badge.setVisible(bool(text))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -156,6 +157,7 @@ class BackupsDialog(QDialog):
             self,
         )
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setObjectName("backups")
         self.table.setAccessibleName(_("Backups"))
         self.table.setModel(self.model)
@@ -163,7 +165,11 @@ class BackupsDialog(QDialog):
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        # The date and the kind as wide as their text (the whole time, in any language).
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         notes = QLabel(_(RESTORE_WARNING))
         notes.setObjectName("restore_note")
@@ -179,7 +185,7 @@ class BackupsDialog(QDialog):
         self.restore_button = QPushButton(_("&Restore..."))
         self.restore_button.setObjectName("restore")
         self.restore_button.clicked.connect(self.restore)
-        close_button = QPushButton(_("Close"))
+        close_button = QPushButton(_("Close"), objectName="close")
         close_button.clicked.connect(self.reject)
         buttons.addWidget(self.back_up_button)
         buttons.addWidget(self.restore_button)
@@ -187,6 +193,7 @@ class BackupsDialog(QDialog):
         buttons.addWidget(close_button)
         layout.addLayout(buttons)
         self.refresh()
+        self.table.setFocus()  # the list first; Tab reaches its buttons, then the folder
 
     # --- the list ----------------------------------------------------------------------------
     def folder(self) -> Path:

@@ -8,6 +8,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTime, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,7 +51,9 @@ from carestation.i18n import N_, _, ngettext
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
 from carestation.ui.forms import FieldErrors
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 
@@ -68,7 +71,6 @@ WEEKDAY_ABBREVIATIONS = (
 TOPIC_TYPES = (AppointmentType.COUNSELLING, AppointmentType.ONLINE, AppointmentType.CRISIS)
 FIND_WEEKS = 4
 SLOT_LIMIT = 10
-PROBLEM_STYLE = "background: #fdecea; color: #8c1d18; border: 1px solid #f2b8b5; padding: 6px;"
 
 
 def day_text(moment: datetime) -> str:
@@ -281,6 +283,9 @@ class BookingDialog(QDialog):
         # problems, alternatives or the series plan appear.
         self.resize(1000, self.sizeHint().height())
         self.picker.model.modelReset.connect(self.fit_later)
+        buttons_last(self, box=buttons)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.picker.search_edit.setFocus)
         self.type_combo.setFocus()
 
     def fit_later(self) -> None:
@@ -314,7 +319,8 @@ class BookingDialog(QDialog):
         ):
             row.addWidget(widget)
         row.addStretch(1)
-        error = QLabel(objectName="error_series", wordWrap=True, styleSheet="color: #b3261e;")
+        error = QLabel(objectName="error_series", wordWrap=True)
+        set_tone(error, "error")
         error.hide()
         wrapper = QWidget()
         column = QVBoxLayout(wrapper)
@@ -351,7 +357,7 @@ class BookingDialog(QDialog):
             period.addWidget(widget)
         period.addStretch(1)
         period_error = QLabel(objectName="error_period", wordWrap=True)
-        period_error.setStyleSheet("color: #b3261e;")
+        set_tone(period_error, "error")
         period_error.hide()
         self.errors.register("period", period_error, self.from_edit)
         self.slot_model: RecordTableModel[SlotOption] = RecordTableModel(slot_columns(), self)
@@ -379,7 +385,7 @@ class BookingDialog(QDialog):
     def _build_outcome(self) -> None:
         self.outcome = QWidget(objectName="outcome")
         self.problems_label = QLabel(objectName="problems_label", wordWrap=True)
-        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        set_tone(self.problems_label, "error", boxed=True)
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.alternatives_label = QLabel(_("The nearest times that work:"))
         self.alternatives_list = QListWidget(objectName="alternatives_list")
@@ -394,6 +400,7 @@ class BookingDialog(QDialog):
         self.series_table = QTableWidget(0, 3, objectName="series_table")
         self.series_table.setHorizontalHeaderLabels([_("When"), _("Problems"), _("What to do")])
         self.series_table.verticalHeader().setVisible(False)
+        self.series_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.series_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.series_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents

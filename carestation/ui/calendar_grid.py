@@ -204,7 +204,8 @@ class CalendarGrid(QAbstractScrollArea):
 
     Signals: appointment_activated(id); appointment_move_requested(id, new_start: datetime,
     new_resource_id) on a drop or Ctrl+arrow (the screen decides); slot_activated(start:
-    datetime, resource_id) on a double-click on empty grid.
+    datetime, resource_id) on a double-click on empty grid, or Enter on the free-time cursor
+    (Shift+arrow keys move it, so a time can be booked from the keyboard).
     """
 
     appointment_activated = Signal(int)
@@ -228,6 +229,7 @@ class CalendarGrid(QAbstractScrollArea):
         self._shades: list[list[tuple[float, float]]] = []
         self._by_id: dict[int, _Block] = {}
         self._selected: _Block | None = None
+        self._cursor: tuple[int, int] | None = None  # column, minute: the free-time cursor
         self._press: tuple[_Block, QPointF, float] | None = None  # block, press point, grab dy
         self._ghost: tuple[_Block, int, int] | None = None  # dragged block, column, start minute
         self._first, self._last = FIRST_MINUTE, LAST_MINUTE
@@ -307,6 +309,8 @@ class CalendarGrid(QAbstractScrollArea):
             self._assign_lanes(blocks)
         self._by_id = {b.appt.id: b for b in self._blocks}
         self._selected = self._by_id.get(keep) if keep is not None else None
+        if self._cursor is not None and self._cursor[0] >= len(self._columns):
+            self._cursor = None
         self._relayout()
         self._describe_selection()
 
@@ -506,6 +510,12 @@ class CalendarGrid(QAbstractScrollArea):
                     self._paint_block(p, b)
         if self._ghost is not None:
             self._paint_ghost(p, *self._ghost)
+        if self._cursor is not None and c0 <= self._cursor[0] <= c1:
+            col, minute = self._cursor
+            top = (minute - self._first) / STEP * rh
+            p.setPen(QPen(self.palette().highlight().color(), 2.5, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(col * w + 2, top + 1, w - 4, rh - 2))
 
     def _paint_block(self, p: QPainter, b: _Block) -> None:
         a, r = b.appt, b.rect
@@ -636,6 +646,8 @@ class CalendarGrid(QAbstractScrollArea):
         return b is not None
 
     def _set_selected(self, b: _Block | None) -> None:
+        if b is not None:
+            self._cursor = None  # an appointment or a free time, never both
         if b is not self._selected:
             self._selected = b
             self._describe_selection()
@@ -643,20 +655,64 @@ class CalendarGrid(QAbstractScrollArea):
         if b is not None:
             self._ensure_visible(b)
 
+    def cursor(self) -> tuple[datetime, int | None] | None:
+        """The free-time cursor's start and its column's counsellor or room, or None."""
+        if self._cursor is None:
+            return None
+        col, minute = self._cursor
+        day = self._columns[col].day
+        start = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self._zone)
+        return start, self.column_resource(col)
+
+    def _move_cursor(self, key: int) -> None:
+        if not self._columns:
+            return
+        if self._cursor is None:
+            b = self._selected
+            # From the selected appointment's end, or the first opening of the first column.
+            start = b.end if b is not None else self._first
+            self._cursor = (b.column if b is not None else 0, start + (-start) % STEP)
+        else:
+            col, minute = self._cursor
+            if key in (_K.Key_Up, _K.Key_Down):
+                minute += STEP if key == _K.Key_Down else -STEP
+            else:
+                col += 1 if key == _K.Key_Right else -1
+            last = self._last - STEP
+            self._cursor = (
+                min(max(col, 0), len(self._columns) - 1),
+                min(max(minute, self._first), last),
+            )
+        self._selected = None
+        self._describe_selection()
+        col, minute = self._cursor
+        top = (minute - self._first) / STEP * self._row_h
+        self._ensure_rect_visible(QRectF(col * self._col_w, top, self._col_w, self._row_h))
+        self.viewport().update()
+
     def _describe_selection(self) -> None:
-        text = describe(self._selected.appt).replace("\n", "; ") if self._selected else ""
+        if self._selected:
+            text = describe(self._selected.appt).replace("\n", "; ")
+        elif self._cursor is not None:
+            col, minute = self._cursor
+            column = self._columns[col]
+            text = _("{day} {time}, {column}: press Enter to book here").format(
+                day=f"{column.day:%Y-%m-%d}",
+                time=f"{minute // 60:02d}:{minute % 60:02d}",
+                column=column.resource.name if column.resource else "",
+            )
+        else:
+            text = ""
         self.setAccessibleDescription(text)
 
     def _ensure_visible(self, b: _Block) -> None:
+        self._ensure_rect_visible(b.rect)
+
+    def _ensure_rect_visible(self, rect: QRectF) -> None:
         port = self.viewport()
         for bar, lo, hi, page in (
-            (
-                self.horizontalScrollBar(),
-                b.rect.left(),
-                b.rect.right(),
-                port.width() - self._gutter,
-            ),
-            (self.verticalScrollBar(), b.rect.top(), b.rect.bottom(), port.height() - self._header),
+            (self.horizontalScrollBar(), rect.left(), rect.right(), port.width() - self._gutter),
+            (self.verticalScrollBar(), rect.top(), rect.bottom(), port.height() - self._header),
         ):
             if lo < bar.value():
                 bar.setValue(int(lo) - 4)
@@ -749,10 +805,22 @@ class CalendarGrid(QAbstractScrollArea):
         key, mods = event.key(), event.modifiers()
         b = self._selected
         moving = bool(mods & (_CTRL | Qt.KeyboardModifier.AltModifier))
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        arrows = (_K.Key_Up, _K.Key_Down, _K.Key_Left, _K.Key_Right)
         if key == _K.Key_Escape and self._ghost is not None:
             self._cancel_drag()
+        elif key == _K.Key_Escape and self._cursor is not None:
+            self._cursor = None
+            self._describe_selection()
+            self.viewport().update()
         elif key in (_K.Key_Return, _K.Key_Enter) and b is not None:
             self.appointment_activated.emit(b.appt.id)
+        elif key in (_K.Key_Return, _K.Key_Enter) and self._cursor is not None:
+            place = self.cursor()
+            if place is not None:
+                self.slot_activated.emit(*place)
+        elif key in arrows and shift and not moving:
+            self._move_cursor(key)
         elif key in (_K.Key_Home, _K.Key_End) and self._blocks:
             pick = min if key == _K.Key_Home else max
             self._set_selected(pick(self._blocks, key=lambda x: (x.appt.starts_at, x.column)))

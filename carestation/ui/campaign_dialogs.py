@@ -38,6 +38,7 @@ from carestation.ui.forms import FieldErrors
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog
 from carestation.ui.risk_alert_bar import instrument_title
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import attempt
 
 MAX_CODES = 10_000
@@ -259,7 +260,7 @@ class NewCampaignDialog(FormDialog):
             ),
             wordWrap=True,
         )
-        hint.setStyleSheet("color: #444444;")
+        set_tone(hint, "hint")
         self.form.addRow("", hint)
         self.finish()
         self.ok_button.setText(_("&Create campaign"))

@@ -129,6 +129,7 @@ class SummaryDialog(QDialog):
         self.model = _SummaryModel(self)
         self.model.set_rows(summary_rows(summary))
         self.table = QTableView(objectName="summary_table")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)

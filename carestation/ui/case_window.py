@@ -36,13 +36,13 @@ from carestation.i18n import _, current_language, ngettext
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
 from carestation.ui.crisis_widgets import CrisisBanner, RaiseFlagDialog
-from carestation.ui.note_editor import ERROR_STYLE, NoteEditor, moment_text
+from carestation.ui.keyboard import buttons_last, enter_opens
+from carestation.ui.note_editor import NoteEditor, moment_text
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, open_dialog
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
-
-HIGH_RISK_STYLE = "color: #b3261e; font-weight: 700;"
 
 
 def topics_text(topics: Iterable[Topic]) -> str:
@@ -132,7 +132,7 @@ class _CaseForm(FormDialog):
         self._services, self._actor = services, actor
         self.refusal_label = QLabel(objectName="error_refused", wordWrap=True)
         self.refusal_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.refusal_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.refusal_label, "error")
         self.refusal_label.hide()
 
     def finish(self) -> None:
@@ -401,6 +401,7 @@ class CaseDialog(QDialog):
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setStretchLastSection(True)
         self.timeline.doubleClicked.connect(self._row_activated)
+        enter_opens(self.timeline)
         self.timeline.selectionModel().selectionChanged.connect(self._update_buttons)
         timeline_title.setBuddy(self.timeline)
 
@@ -445,6 +446,7 @@ class CaseDialog(QDialog):
         layout.addWidget(timeline_title)
         layout.addWidget(self.timeline, 1)
         layout.addLayout(buttons)
+        buttons_last(self, box=done)
         self.reload()
         self.resize(900, 680)
 
@@ -493,7 +495,9 @@ class CaseDialog(QDialog):
         text["opened"].setText(moment_text(case.opened_at))
         text["status"].setText(case_status_text(case))
         text["risk"].setText(case.risk_level.title)
-        text["risk"].setStyleSheet(HIGH_RISK_STYLE if case.risk_level is RiskLevel.HIGH else "")
+        high = case.risk_level is RiskLevel.HIGH
+        # In bold words ("High"), not by colour alone.
+        set_tone(text["risk"], "error" if high else None, bold=high)
         text["topics"].setText(topics_text(case.topics))
         if not case.is_open:
             closed = moment_text(case.closed_at) if case.closed_at else "—"

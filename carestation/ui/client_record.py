@@ -48,9 +48,11 @@ from carestation.services.consent import load_consent_wording
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientDialog
 from carestation.ui.crisis_widgets import CrisisBanner, RaiseFlagDialog
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.printing import Block, Printable, print_document
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, yes_no
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.base import attempt
 from carestation.ui.views.schedule_dialogs import date_edit, pydate, qdate
@@ -60,9 +62,6 @@ if TYPE_CHECKING:
 
 DEFAULT_ZONE = "Asia/Shanghai"
 ShowPreview = Callable[[QWidget | None, Printable, str, Prompter], None]
-QUIET_STYLE = "color: #555555;"
-IN_FORCE_STYLE = "color: #1b5e20;"
-ERROR_STYLE = "color: #b3261e;"
 _RISK_ORDER = {level: n for n, level in enumerate(RiskLevel)}
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # A line with a blank to sign or date on (ASCII or full-width underscores).
@@ -323,7 +322,7 @@ class RecordConsentDialog(FormDialog):
             objectName="consent_note",
             wordWrap=True,
         )
-        note.setStyleSheet(QUIET_STYLE)
+        set_tone(note, "hint")
         self.form.addRow(note)
         self.finish()
         self.ok_button.setText(_("&Record consent"))
@@ -629,6 +628,7 @@ class ClientRecordDialog(QDialog):
         )
         panel.buttons.addStretch(1)
         panel.table.doubleClicked.connect(lambda _index: self.open_selected_case())
+        enter_opens(panel.table)
         self.cases_panel = panel
         layout = QVBoxLayout(tab)
         layout.addWidget(panel, 1)
@@ -643,7 +643,7 @@ class ClientRecordDialog(QDialog):
             ),
             wordWrap=True,
         )
-        intro.setStyleSheet(QUIET_STYLE)
+        set_tone(intro, "hint")
         model: RecordTableModel[DisclosureRecord] = RecordTableModel(disclosure_columns())
         panel = RecordPanel(_("Disclosures"), model, "disclosures_table")
         panel.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
@@ -744,7 +744,7 @@ class ClientRecordDialog(QDialog):
                 continue
             text, in_force = consent_state(purpose, records, version)
             label.setText(text)
-            label.setStyleSheet(IN_FORCE_STYLE if in_force else QUIET_STYLE)
+            set_tone(label, "success" if in_force else "hint")  # the text says which
             self.withdraw_buttons[purpose].setEnabled(in_force)
         self.consent_history.set_rows(records)
 
@@ -801,7 +801,7 @@ class ClientRecordDialog(QDialog):
             note = str(exc)
         self.disclosures_panel.set_rows(rows)
         self.disclosures_note.setText(note)
-        self.disclosures_note.setStyleSheet(ERROR_STYLE if note else "")
+        set_tone(self.disclosures_note, "error" if note else None)
         self.disclosures_note.setVisible(bool(note))
 
     def show_tab(self, object_name: str) -> bool:

@@ -36,10 +36,9 @@ from carestation.domain.errors import CareStationError
 from carestation.domain.values import Station
 from carestation.i18n import _
 from carestation.settings import Settings, data_dir, default_database_url
+from carestation.ui.keyboard import order_box
 from carestation.ui.prompts import Prompter
-
-_OK_STYLE = "color: #1b5e20;"
-_BAD_STYLE = "color: #b3261e;"
+from carestation.ui.style import set_tone
 
 
 def ssl_mode_titles() -> dict[str, str]:
@@ -150,6 +149,7 @@ class ConnectionDialog(QDialog):
         buttons.accepted.connect(self.on_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        order_box(buttons)
         self.setMinimumWidth(560)
 
         self._fill(current if current is not None else settings.get("database_url"))
@@ -163,7 +163,8 @@ class ConnectionDialog(QDialog):
         self.path = QLineEdit()
         self.path.setObjectName("path")
         self.path.setPlaceholderText(str(default_path()))
-        browse = QPushButton(_("Browse..."))
+        browse = QPushButton(_("Browse..."), objectName="browse_file")
+        browse.setAccessibleName(_("Choose the database file"))
         browse.clicked.connect(self._browse_database)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -171,7 +172,7 @@ class ConnectionDialog(QDialog):
         form.addRow(_buddy(_("Database &file"), self.path), row)
         hint = QLabel(_("Default: {path}").format(path=default_path()))
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: #666;")
+        set_tone(hint, "hint")
         form.addRow("", hint)
         return page
 
@@ -205,7 +206,8 @@ class ConnectionDialog(QDialog):
         self.rootcert = QLineEdit()
         self.rootcert.setObjectName("rootcert")
         self.rootcert.setPlaceholderText(_("optional, e.g. the city's root.crt"))
-        browse = QPushButton(_("Browse..."))
+        browse = QPushButton(_("Browse..."), objectName="browse_certificate")
+        browse.setAccessibleName(_("Choose the root certificate"))
         browse.clicked.connect(self._browse_certificate)
         cert_row = QHBoxLayout()
         cert_row.addWidget(self.rootcert, 1)
@@ -227,7 +229,7 @@ class ConnectionDialog(QDialog):
             )
             note.setObjectName("no_keyring")
             note.setWordWrap(True)
-            note.setStyleSheet("color: #666;")
+            set_tone(note, "hint")
             form.addRow("", note)
         form.addRow(_("&Encryption (TLS)"), self.sslmode)
         form.addRow(_buddy(_("&Root certificate"), self.rootcert), cert_row)
@@ -384,7 +386,7 @@ class ConnectionDialog(QDialog):
 
     def _show(self, text: str, *, ok: bool | None = None) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("" if ok is None else (_OK_STYLE if ok else _BAD_STYLE))
+        set_tone(self.message, None if ok is None else ("success" if ok else "error"))
 
     def _browse_database(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(

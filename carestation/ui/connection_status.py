@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from carestation.domain.errors import DatabaseUnavailable
 from carestation.i18n import _
+from carestation.ui.style import set_tone
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,6 @@ RETRY_MS = 5_000  # while offline
 CHECK_MS = 30_000  # while online, so an idle station notices too (one SELECT 1)
 # Amber with dark text (contrast about 9:1); the icon and the words carry the meaning, the
 # colour only draws the eye.
-BANNER_STYLE = (
-    "QFrame#connection_banner { background: #fff4ce; border: 2px solid #8a5a00;"
-    " border-radius: 4px; }"
-    " QFrame#connection_banner QLabel { color: #3d2800; background: transparent; }"
-    " QFrame#connection_banner QPushButton { background: #ffffff; color: #3d2800;"
-    " border: 2px solid #8a5a00; border-radius: 3px; padding: 4px 12px; }"
-    " QFrame#connection_banner QPushButton:focus { border-color: #1a56db; }"
-)
 
 
 class _ProbeSignals(QObject):
@@ -95,7 +88,7 @@ class ConnectionBanner(QFrame):
         self._signals = _ProbeSignals(self)
         self._signals.done.connect(self._probe_done)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(BANNER_STYLE)
+        set_tone(self, "warning", boxed=True)  # the icon and the words say it too
         self.setAccessibleName(_("Connection to the database server"))
         self.icon_label = QLabel(objectName="connection_icon")
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -30,13 +29,8 @@ from carestation.i18n import _
 from carestation.services.crisis import CrisisService
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, open_dialog
+from carestation.ui.style import heading, set_tone
 from carestation.ui.views.base import attempt
-
-BANNER_STYLE = (
-    "QFrame#crisis_banner { background: #fdecea; border: 2px solid #c62828; border-radius: 4px; }"
-    " QFrame#crisis_banner QLabel { color: #8c1d18; background: transparent; border: none; }"
-)
-HEADING_STYLE = "font-weight: 700; font-size: 12pt;"
 
 
 def when_text(moment: datetime) -> str:
@@ -89,13 +83,10 @@ class CrisisBanner(QFrame):
         self.client_id: int | None = None
         self.flag: CrisisFlagInfo | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(BANNER_STYLE)
+        set_tone(self, "error", boxed=True)  # the heading says "At risk" in words
         self.setAccessibleName(_("Crisis flag"))
         self.heading_label = QLabel(_("At risk"), objectName="crisis_heading")
-        self.heading_label.setStyleSheet(HEADING_STYLE)
-        bold = QFont(self.heading_label.font())
-        bold.setBold(True)
-        self.heading_label.setFont(bold)
+        heading(self.heading_label, 1.35)
         self.raised_label = _plain_label(object_name="crisis_raised")
         self.reason_label = _plain_label(object_name="crisis_reason")
         self.next_label = _plain_label(object_name="crisis_next_follow_up")

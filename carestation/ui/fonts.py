@@ -21,7 +21,8 @@ def register_fonts() -> list[str]:
 
 
 def apply_app_font(app: QApplication) -> None:
-    """Keep the system's UI font first (it matches the platform) and fall back to ours for CJK."""
+    """Keep the system's UI font first (it matches the platform) and fall back to ours for CJK.
+    The size stays the system's (a larger system font makes every window larger)."""
     families = register_fonts()
     font = QFont(app.font())
     system = font.families() or [font.family()]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from carestation.ui.style import set_tone
+
 
 class FieldErrors:
     """Keeps one hidden red label under each registered field; `show` fills those named."""
@@ -21,7 +23,7 @@ class FieldErrors:
         error.setObjectName(f"error_{key}")
         error.setWordWrap(True)
         error.setProperty("role", "field-error")
-        error.setStyleSheet("color: #b3261e;")
+        set_tone(error, "error")
         error.hide()
         form.addRow("", error)
         self.register(key, error, field)

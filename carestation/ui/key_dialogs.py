@@ -29,6 +29,7 @@ from carestation.security.secret_store import PASSPHRASE_MIN
 from carestation.services.keys import KeyVault
 from carestation.ui.forms import FieldErrors
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import heading
 from carestation.ui.views.base import attempt
 
 # The code's groups are laid out in rows of this many, so a row fits on one line of paper.
@@ -50,7 +51,7 @@ def _heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("heading")
     label.setWordWrap(True)
-    label.setStyleSheet("font-size: 14pt; font-weight: 600;")
+    heading(label, 1.4)
     return label
 
 
@@ -78,13 +79,15 @@ def _secret_edit(object_name: str, accessible_name: str) -> QLineEdit:
     return edit
 
 
-def monospace_font(point_size: int = 0) -> QFont:
-    """The system's fixed-width font: every character as wide as the next, so groups line up."""
+def monospace_font(scale: float = 0) -> QFont:
+    """The system's fixed-width font: every character as wide as the next, so groups line up;
+    `scale`: that many times the application's font size (so it follows the system's)."""
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setStyleHint(QFont.StyleHint.Monospace)
     font.setFixedPitch(True)
-    if point_size:
-        font.setPointSize(point_size)
+    base = QApplication.font().pointSizeF()
+    if scale and base > 0:
+        font.setPointSizeF(base * scale)
     return font
 
 
@@ -201,7 +204,7 @@ class RecoveryCodeDialog(QDialog):
         self.code_label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         # Left-aligned so the groups line up in columns; the block itself is centred.
         self.code_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        font = monospace_font(20)
+        font = monospace_font(2.2)  # about 20 points at the usual 9
         font.setBold(True)
         self.code_label.setFont(font)
         frame = QFrame()

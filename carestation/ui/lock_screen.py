@@ -9,6 +9,7 @@ from carestation.domain.errors import AccountLocked, CareStationError
 from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.auth import AuthService
+from carestation.ui.style import heading, set_tone
 
 
 class LockScreen(QWidget):
@@ -21,7 +22,7 @@ class LockScreen(QWidget):
         self._actor = actor
         self.setObjectName("lock_screen")
         title = QLabel(_("CareStation is locked"))
-        title.setStyleSheet("font-size: 20pt; font-weight: 600;")
+        heading(title, 2.0)
         who = QLabel(
             _("Only {name} can unlock it. Others: sign out first.").format(name=actor.display_name)
         )
@@ -41,7 +42,7 @@ class LockScreen(QWidget):
         sign_out.clicked.connect(self.sign_out_requested)
         self.message = QLabel()
         self.message.setObjectName("unlock_message")
-        self.message.setStyleSheet("color: #b3261e;")
+        set_tone(self.message, "error")
         self.message.setWordWrap(True)
 
         box = QWidget()

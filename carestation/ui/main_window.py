@@ -24,9 +24,11 @@ from carestation.domain.values import Actor
 from carestation.i18n import _
 from carestation.services.container import Services
 from carestation.settings import Settings
+from carestation.ui import style
 from carestation.ui.account_dialogs import ChangePasswordDialog, PreferencesDialog, about_text
 from carestation.ui.connection_status import CHECK_MS, ConnectionBanner
 from carestation.ui.idle import IdleWatcher
+from carestation.ui.keyboard import tip_with_shortcut
 from carestation.ui.kiosk_launcher import KioskLauncher
 from carestation.ui.lock_screen import LockScreen
 from carestation.ui.prompts import Prompter
@@ -220,7 +222,8 @@ class MainWindow(QMainWindow):
         self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.sign_out_action.triggered.connect(self.sign_out)
         quit_action = QAction(_("&Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Not StandardKey.Quit: Windows has none (Alt+F4 closes the window there as well).
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         self.backups_action: QAction | None = None
         if self._actor.can(Permission.MANAGE_BACKUPS):
@@ -251,8 +254,36 @@ class MainWindow(QMainWindow):
         refresh = QAction(_("&Refresh"), self)
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.triggered.connect(self.refresh_current)
+        # The screen's own search box and main print, for the screens that have one.
+        self.find_action = QAction(_("&Find..."), self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.find_in_current)
         go.addSeparator()
+        go.addAction(self.find_action)
         go.addAction(refresh)
+        view_menu = self.menuBar().addMenu(_("&View"))
+        self.contrast_action = QAction(_("&High contrast"), self, checkable=True)
+        self.contrast_action.setChecked(style.is_high_contrast())
+        if style.system_wants_high_contrast():
+            # The system's setting wins; it is turned off there.
+            self.contrast_action.setEnabled(False)
+            self.contrast_action.setToolTip(_("The system's settings ask for high contrast."))
+        self.contrast_action.toggled.connect(self.set_high_contrast)
+        view_menu.addAction(self.contrast_action)
+        self.print_action = QAction(_("&Print..."), self)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.print_action.triggered.connect(self.print_current)
+        menu.insertAction(self.lock_action, self.print_action)
+        menu.insertSeparator(self.lock_action)
+        for view in self.views:
+            button = view.print_button()
+            if button is not None:
+                tip = button.toolTip() or button.text().replace("&", "")
+                tip_with_shortcut(button, tip, QKeySequence.StandardKey.Print)
+            field = view.search_field()
+            if field is not None:
+                tip = field.toolTip() or field.accessibleName()
+                tip_with_shortcut(field, tip, QKeySequence.StandardKey.Find)
         self.day_reports_action: QAction | None = None
         if self._actor.can(Permission.GIVE_ASSESSMENTS):
             self.day_reports_action = QAction(_("Personal &reports for a day..."), self)
@@ -282,7 +313,7 @@ class MainWindow(QMainWindow):
             lambda: self._prompter.info(self, _("About CareStation"), about_text())
         )
         help_menu.addAction(about)
-        self._menus += [menu, go, help_menu]
+        self._menus += [menu, go, view_menu, help_menu]
 
     # --- risk alerts -----------------------------------------------------------------------
     def _alert_bar(self) -> RiskAlertBar | None:
@@ -335,6 +366,9 @@ class MainWindow(QMainWindow):
         if not 0 <= index < len(self.views):
             return
         self.stack.setCurrentIndex(index)
+        view = self.views[index]
+        self.find_action.setEnabled(view.search_field() is not None)
+        self.print_action.setEnabled(view.print_button() is not None)
         if index not in self._loaded:
             # Load on first show, not at start-up: the first screen appears sooner.
             self._loaded.add(index)
@@ -344,6 +378,21 @@ class MainWindow(QMainWindow):
         index = self.stack.currentIndex()
         if 0 <= index < len(self.views):
             self.views[index].refresh()
+
+    def find_in_current(self) -> None:
+        view = self.current_view()
+        field = view.search_field() if view is not None else None
+        if field is not None:
+            field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            select_all = getattr(field, "selectAll", None)
+            if callable(select_all):
+                select_all()
+
+    def print_current(self) -> None:
+        view = self.current_view()
+        button = view.print_button() if view is not None else None
+        if button is not None and button.isEnabled():
+            button.click()
 
     def current_view(self) -> View | None:
         index = self.stack.currentIndex()
@@ -443,7 +492,10 @@ class MainWindow(QMainWindow):
     ) -> QDialog | None:
         from carestation.ui.booking_dialog import BookingDialog
 
-        station = station_id or self._actor.station_id
+        view = self.current_view()
+        shown = getattr(view, "station_id", None) if station_id is None else None
+        # From a screen that shows one station (calendar, day list): book at that station.
+        station = station_id or (shown() if callable(shown) else None) or self._actor.station_id
         if station is None:
             self._prompter.error(self, _("New booking"), _("This account works at no station."))
             return None
@@ -500,6 +552,15 @@ class MainWindow(QMainWindow):
         dialog.restored.connect(self.sign_out, Qt.ConnectionType.QueuedConnection)
         dialog.open()
         return dialog
+
+    def set_high_contrast(self, on: bool) -> None:
+        """View → High contrast: at once in every window, and from the next start on (the
+        sign-in window too)."""
+        self._settings.set("high_contrast", int(on))
+        self._settings.save()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            style.apply_look(app, high_contrast=on)
 
     def _preferences(self) -> None:
         stations = self._services.admin.list_stations(actor=self._actor)

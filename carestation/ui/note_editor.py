@@ -41,14 +41,13 @@ from carestation.i18n import _
 from carestation.services.container import Services
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, open_dialog
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import attempt
 
 # Save this long after typing stops, and at least this often while typing goes on.
 AUTOSAVE_IDLE_MS = 2_000
 AUTOSAVE_MAX_MS = 10_000
 DEFAULT_TEMPLATE = NoteTemplate.SOAP
-ERROR_STYLE = "color: #b3261e;"
-QUIET_STYLE = "color: #555555;"
 
 
 def moment_text(moment: datetime) -> str:
@@ -257,7 +256,7 @@ class NoteEditor(QDialog):
             objectName="readonly_label",
             wordWrap=True,
         )
-        self.readonly_label.setStyleSheet(QUIET_STYLE)
+        set_tone(self.readonly_label, "hint")
         self.readonly_label.hide()
 
         save_keys = QKeySequence(QKeySequence.StandardKey.Save)
@@ -332,7 +331,7 @@ class NoteEditor(QDialog):
             self.note, self.can_write = None, False
             self._show_sections(self.template, {})
             self.status_label.setText(str(exc))
-            self.status_label.setStyleSheet(ERROR_STYLE)
+            set_tone(self.status_label, "error")
             self._update_controls()
             return
         self.status_label.setStyleSheet("")
@@ -558,7 +557,7 @@ class NoteEditor(QDialog):
 
     def _set_save_status(self, text: str, *, error: bool = False) -> None:
         self.save_status.setText(text)
-        self.save_status.setStyleSheet(ERROR_STYLE if error else QUIET_STYLE)
+        set_tone(self.save_status, "error" if error else "hint")
         self.save_status.setVisible(bool(text))
 
     def flush(self) -> bool:

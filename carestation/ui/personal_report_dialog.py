@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from carestation.domain.report_values import PersonalReportData
 from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, ngettext
+from carestation.ui.keyboard import buttons_last
 from carestation.ui.prompts import Prompter
 from carestation.ui.report_printing import (
     BackgroundJob,
@@ -46,11 +47,11 @@ from carestation.ui.report_printing import (
     with_pdf_suffix,
     write_pdf_file,
 )
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import attempt
 
 # Language names are shown in their own language, whatever the screen's language is.
 REPORT_LANGUAGES: tuple[tuple[str, str], ...] = (("zh_CN", "中文"), ("en", "English"))
-HINT_STYLE = "color: #444444;"
 
 
 class PersonalReports(Protocol):
@@ -111,7 +112,7 @@ def batch_name(reports: Sequence[PersonalReportData]) -> str:
 def _hint(text: str, name: str) -> QLabel:
     label = QLabel(text, objectName=name, wordWrap=True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(HINT_STYLE)
+    set_tone(label, "hint")
     return label
 
 
@@ -177,6 +178,7 @@ class _ReportDialogBase(QDialog):
     def _finish_layout(self) -> None:
         self._layout.addWidget(self.busy)
         self._layout.addWidget(self.buttons)
+        buttons_last(self, box=self.buttons)
         self._fit()
 
     def _fit(self) -> None:

@@ -29,8 +29,9 @@ from carestation.ui.views.base import attempt
 VALUES = range(11)
 SEGMENT_STYLE = (
     'QPushButton[segment="true"] { min-width: 30px; max-width: 40px; padding: 4px 0; }'
-    ' QPushButton[segment="true"]:checked { background: #1a3d6e; color: white;'
-    " font-weight: bold; }"
+    # The chosen value: the selection colours of the palette (yellow in high contrast), in bold.
+    ' QPushButton[segment="true"]:checked { background: palette(highlight);'
+    " color: palette(highlighted-text); font-weight: bold; }"
 )
 
 

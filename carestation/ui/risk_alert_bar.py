@@ -32,21 +32,12 @@ from carestation.i18n import _, current_language, ngettext
 from carestation.ui.crisis_widgets import when_text
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, yes_no
+from carestation.ui.style import set_tone
 
 log = logging.getLogger(__name__)
 
 NOTE_LIMIT = 1000
 DEFAULT_POLL_MS = 15_000
-# Dark red with white text (contrast about 6.5:1) and a white button: readable at a glance, and
-# the icon and the words carry the warning for anyone who cannot tell the colour.
-BAR_STYLE = (
-    "QFrame#risk_alert_bar { background: #9b1c1c; border: 2px solid #5c0b0b; border-radius: 4px; }"
-    " QFrame#risk_alert_bar QLabel { color: #ffffff; background: transparent; }"
-    " QFrame#risk_alert_bar QPushButton { background: #ffffff; color: #5c0b0b;"
-    " font-weight: 700; border: 3px solid #ffffff; border-radius: 3px; padding: 4px 14px; }"
-    # The same border width when focused, so the text never shifts or clips.
-    " QFrame#risk_alert_bar QPushButton:focus { border-color: #ffd54f; }"
-)
 
 
 class RiskAlerts(Protocol):
@@ -111,7 +102,7 @@ class RiskAlertBar(QFrame):
         self.count: int | None = None
         self.failed = False
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(BAR_STYLE)
+        set_tone(self, "alarm", boxed=True)  # with a warning icon and the count in words
         self.setAccessibleName(_("Risk alerts"))
         self.icon_label = QLabel(objectName="risk_alert_icon")
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -307,7 +298,7 @@ class ActOnAlertDialog(FormDialog):
             _("{count} of {limit} characters").format(count=n, limit=NOTE_LIMIT)
         )
         over = n > NOTE_LIMIT
-        self.counter_label.setStyleSheet("color: #b3261e; font-weight: 700;" if over else "")
+        set_tone(self.counter_label, "error" if over else None, bold=over)
 
     def problems(self) -> dict[str, str]:
         found: dict[str, str] = {}

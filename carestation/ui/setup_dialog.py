@@ -21,6 +21,7 @@ from carestation.services.setup import SetupService
 from carestation.ui.forms import FieldErrors
 from carestation.ui.hours_editor import HoursEditor
 from carestation.ui.key_dialogs import PassphraseFields
+from carestation.ui.keyboard import order_box
 from carestation.ui.prompts import Prompter
 from carestation.ui.views.base import attempt
 
@@ -126,6 +127,7 @@ class SetupDialog(QDialog):
         buttons.accepted.connect(self.on_ok)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        order_box(buttons)
 
     def on_ok(self) -> None:
         self.errors.clear()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from carestation import __version__
 from carestation.domain.errors import AuthenticationFailed, CareStationError
 from carestation.i18n import _
+from carestation.ui import style
 
 if TYPE_CHECKING:  # the window shows before the services are imported (see app.run_gui)
     from carestation.domain.values import Actor
@@ -62,7 +63,7 @@ class SignInDialog(QDialog):
         layout = QVBoxLayout(self)
         heading = QLabel(_("CareStation · employee emotion-management station"))
         heading.setObjectName("heading")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        style.heading(heading, 1.6)
         layout.addWidget(heading)
         self.station_label = QLabel()
         self.station_label.setObjectName("station")
@@ -84,7 +85,7 @@ class SignInDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b3261e;")
+        style.set_tone(self.message, "error")
         self.message.hide()
         layout.addWidget(self.message)
         self.status = QLabel(_("Opening the database..."))
@@ -115,13 +116,13 @@ class SignInDialog(QDialog):
         self.connection_button.setObjectName("database_connection")
         self.connection_button.setFlat(True)
         self.connection_button.setAutoDefault(False)
-        self.connection_button.setStyleSheet("color: #1a5fb4; text-decoration: underline;")
+        self.connection_button.setStyleSheet("color: palette(link); text-decoration: underline;")
         self.connection_button.setEnabled(auth is not None)
         self.connection_button.clicked.connect(self.connection_requested)
         footer_row.addWidget(self.connection_button)
         footer_row.addStretch(1)
         footer = QLabel(_("Version {version}").format(version=__version__))
-        footer.setStyleSheet("color: #666;")
+        style.set_tone(footer, "hint")
         footer_row.addWidget(footer)
         layout.addLayout(footer_row)
         self._layout = layout
@@ -186,6 +187,7 @@ class SignInDialog(QDialog):
         table = QTableWidget(len(accounts), 3)
         table.setHorizontalHeaderLabels([_("User name"), _("Password"), _("Role")])
         table.verticalHeader().hide()
+        table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         for row, acc in enumerate(accounts):

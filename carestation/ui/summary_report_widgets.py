@@ -174,6 +174,7 @@ class FiguresTable(QTableView):
 
     def __init__(self, name: str, model: RecordTableModel[FigureRow]) -> None:
         super().__init__(objectName=name)
+        self.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.setModel(model)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)

@@ -17,6 +17,7 @@ from carestation.db.engine import Database
 from carestation.db.migrate import open_database
 from carestation.domain.roles import Role
 from carestation.domain.values import UserInput
+from carestation.i18n import set_language
 from carestation.services.container import Services, build_services
 from carestation.settings import Settings
 from carestation.ui.backups_dialog import BackupsDialog
@@ -271,3 +272,22 @@ def test_after_restoring_another_databases_backup_the_key_is_asked_before_sign_i
     controller.show_sign_in()  # this PC's keyring has the key: no dialog, the sign-in window
     assert controller.sign_in is not None
     qtbot.addWidget(controller.sign_in)
+
+
+def test_the_date_column_shows_the_whole_time_in_chinese(
+    qtbot: QtBot, services: Services, world: World, tmp_path: Path
+) -> None:
+    set_language("zh_CN")
+    services.backups.back_up_now(actor=world.admin, folder=tmp_path / "b")
+    settings = Settings(tmp_path / "settings.json")
+    settings.set("backup_folder", str(tmp_path / "b"))
+    dialog = BackupsDialog(services.backups, world.admin, settings, RecordingPrompter())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    table = dialog.table
+    assert table is not None
+    text = table.model().index(0, 0).data()
+    assert len(text) == len("2026-11-24 10:00")
+    needed = table.fontMetrics().horizontalAdvance(text)
+    assert table.columnWidth(0) > needed  # not "2026-11-24 …"
+    assert table.columnWidth(0) >= table.sizeHintForColumn(0)

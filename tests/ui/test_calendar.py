@@ -388,3 +388,29 @@ def test_a_busy_week_lays_out_and_paints(qtbot: QtBot) -> None:
     grid.horizontalScrollBar().setValue(grid.horizontalScrollBar().maximum())
     assert not grid.grab().isNull()
     assert grid.viewport().rect().contains(grid.block_rect(appts[-3].id).center())
+
+
+def test_a_free_time_is_booked_from_the_keyboard(
+    qtbot: QtBot, make_view: MakeView, sqlite_services: Services, world: World
+) -> None:
+    appt = book(sqlite_services, world, at(24, 9))
+    view = make_view()
+    grid = view.grid
+    grid.setFocus()
+    QTest.keyClick(grid, Qt.Key.Key_Home)
+    assert grid.selected_id() == appt.id
+    # Shift+arrows: a cursor over free time, starting where the selected appointment ends.
+    QTest.keyClick(grid, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert grid.selected_id() is None
+    assert grid.cursor() == (at(24, 10), world.counsellor.user_id)  # 09:00-09:50, next row
+    QTest.keyClick(grid, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert grid.cursor() == (at(25, 10, 15), world.counsellor.user_id)
+    assert "2026-11-25 10:15" in grid.accessibleDescription()
+    with qtbot.waitSignal(view.booking_requested) as asked:
+        QTest.keyClick(grid, Qt.Key.Key_Return)
+    assert asked.args == [at(25, 10, 15), world.counsellor.user_id]
+    QTest.keyClick(grid, Qt.Key.Key_Escape)
+    assert grid.cursor() is None
+    QTest.keyClick(grid, Qt.Key.Key_Home)  # back to the appointments
+    assert grid.selected_id() == appt.id

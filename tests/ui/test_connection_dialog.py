@@ -136,7 +136,7 @@ def test_a_failed_test_says_why_and_never_shows_the_password(
         f"Could not connect to postgresql+psycopg://station:***@127.0.0.1:{port}/carestation: "
     )
     assert "Connection refused" in text
-    assert "b3261e" in dialog.message.styleSheet()  # shown in red
+    assert dialog.message.property("tone") == "error"  # in the problem colour, and in words
     for record in caplog.records:
         assert "Zj#2026" not in record.getMessage()
     assert "Zj#2026" not in text
@@ -157,7 +157,7 @@ def test_a_server_connection_is_tested_saved_and_used_at_the_next_start(
     assert result.state is conn.ProbeState.CURRENT, result.message
     assert dialog.message.text().startswith("Connected to PostgreSQL ")
     assert f"Schema version {head_revision()}: the same as this version" in dialog.message.text()
-    assert "1b5e20" in dialog.message.styleSheet()  # shown in green
+    assert dialog.message.property("tone") == "success"  # in the success colour, and in words
     assert dialog.remember.isChecked()
     dialog.on_save()
     assert dialog.result() == QDialog.DialogCode.Accepted

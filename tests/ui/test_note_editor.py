@@ -259,7 +259,7 @@ def test_a_failed_save_keeps_the_text_and_says_why(
     assert editor.section_edits["text"].toPlainText() == TEXT
     assert editor.dirty
     assert editor.save_status.text() == f"Not saved: {lost} What you typed is still here."
-    assert "#b3261e" in editor.save_status.styleSheet()
+    assert editor.save_status.property("tone") == "error"
     assert editor.periodic_timer.isActive()  # tries again by itself
     assert editor.flush() is False
 

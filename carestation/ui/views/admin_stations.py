@@ -30,6 +30,7 @@ from carestation.services.station_records import (
     default_plan,
 )
 from carestation.ui.hours_editor import WEEKDAYS, HoursEditor
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, yes_no
 from carestation.ui.table_model import Column, RecordTableModel
@@ -293,7 +294,9 @@ class StationsView(View):
         QVBoxLayout(self).addWidget(splitter)
         self.stations.table.selectionModel().selectionChanged.connect(self._station_changed)
         self.stations.table.doubleClicked.connect(self.edit_station)
+        enter_opens(self.stations.table)
         self.rooms.table.doubleClicked.connect(self.edit_room)
+        enter_opens(self.rooms.table)
         self.stations.update_buttons()
         self._station_changed()
 

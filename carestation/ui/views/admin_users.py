@@ -25,6 +25,7 @@ from carestation.domain.values import Actor, CounsellorProfile, Station, User, U
 from carestation.domain.vocab import CounsellorKind
 from carestation.i18n import N_, _
 from carestation.services.admin import AdminService
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog, yes_no
 from carestation.ui.table_model import Column, RecordTableModel
@@ -287,6 +288,7 @@ class UsersView(View):
         self.users.add_button("", "user_active", self.toggle_active, toggle=True)
         self.users.buttons.addStretch(1)
         self.users.table.doubleClicked.connect(self.edit_user)
+        enter_opens(self.users.table)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.users)
@@ -300,6 +302,9 @@ class UsersView(View):
 
     def selected_user(self) -> User | None:
         return self.users.selected()
+
+    def search_field(self) -> QWidget:
+        return self.filter_edit
 
     def refresh(self) -> None:
         self.show_users(select_id=getattr(self.selected_user(), "id", None))

@@ -217,6 +217,7 @@ class AuditView(View):
         bar.addWidget(self.verify_button)
 
         self.table = QTableView(objectName="audit_table")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setAccessibleName(_("Audit trail"))
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -264,6 +265,9 @@ class AuditView(View):
             "since": local_midnight(since),
             "until": local_midnight(until + timedelta(days=1)),
         }
+
+    def search_field(self) -> QWidget:
+        return self.filter
 
     def refresh(self) -> None:
         filters = self.filters()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from carestation.domain.errors import CareStationError, DatabaseUnavailable, ValidationError
 from carestation.i18n import _
@@ -29,6 +29,14 @@ class View(QWidget):
 
     def clear(self) -> None:
         """Forget what is shown (called on lock and sign-out)."""
+
+    def search_field(self) -> QWidget | None:
+        """The screen's search or filter box, where Find (Ctrl+F) puts the cursor."""
+        return None
+
+    def print_button(self) -> QAbstractButton | None:
+        """The button of the screen's main print, which Print (Ctrl+P) presses."""
+        return None
 
 
 def attempt(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,14 @@ from carestation.domain.vocab import AppointmentStatus, AppointmentType
 from carestation.i18n import N_, _, ngettext
 from carestation.services.container import Services
 from carestation.ui.calendar_grid import STEP, CalendarGrid, GridMode, Resource, legend_swatch
+from carestation.ui.keyboard import (
+    NEXT_PERIOD,
+    PREVIOUS_PERIOD,
+    TODAY,
+    screen_shortcut,
+)
 from carestation.ui.prompts import Prompter
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import View, attempt
 
 MAX_ALTERNATIVES = 5
@@ -66,6 +73,12 @@ def _toggle(*labels: str) -> tuple[QButtonGroup, list[QPushButton]]:
     return group, buttons
 
 
+def _spacer(width: int) -> QWidget:
+    spacer = QWidget()
+    spacer.setFixedWidth(width)
+    return spacer
+
+
 def _legend() -> QHBoxLayout:
     """Type colours and status patterns, each with its name: never colour alone."""
     row = QHBoxLayout()
@@ -77,7 +90,8 @@ def _legend() -> QHBoxLayout:
     ]
     for type_, status, text in entries:
         swatch = QLabel()
-        swatch.setPixmap(legend_swatch(type_, status))
+        # As tall as a line of text, so it grows with the system's font size.
+        swatch.setPixmap(legend_swatch(type_, status, max(18, swatch.fontMetrics().height() + 4)))
         row.addWidget(swatch)
         row.addWidget(QLabel(text))
         row.addSpacing(10)
@@ -89,8 +103,18 @@ class _CalendarBase(View):
     appointment_opened = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, prompter: Prompter, parent: QWidget | None
+        self,
+        services: Services,
+        actor: Actor,
+        prompter: Prompter,
+        parent: QWidget | None,
+        *,
+        leading: Sequence[QWidget] = (),
+        trailing: Sequence[QWidget] = (),
     ) -> None:
+        """`leading` and `trailing`: a screen's own controls at the ends of the toolbar (laid
+        out here, so that the tab order follows the screen: Qt appends a widget added later to
+        the end of it)."""
         super().__init__(parent)
         self._services = services
         self._actor = actor
@@ -118,20 +142,28 @@ class _CalendarBase(View):
         prev_btn.clicked.connect(lambda: self._shift(-1))
         next_btn.clicked.connect(lambda: self._shift(1))
         today_btn.clicked.connect(self.go_to_today)
+        screen_shortcut(self, PREVIOUS_PERIOD, lambda: self._shift(-1), prev_btn)
+        screen_shortcut(self, NEXT_PERIOD, lambda: self._shift(1), next_btn)
+        screen_shortcut(self, TODAY, self.go_to_today, today_btn)
         self.date_edit.dateChanged.connect(lambda _d: self.refresh())
         self._span_group.idClicked.connect(lambda _i: self.refresh())
 
         self.toolbar = QHBoxLayout()
-        for w in (self.day_button, self.week_button, prev_btn, today_btn, next_btn):
+        for w in (*leading, self.day_button, self.week_button, prev_btn, today_btn, next_btn):
             self.toolbar.addWidget(w)
         self.toolbar.addWidget(self.date_edit)
+        for w in trailing:
+            self.toolbar.addWidget(w)
         self.toolbar.addStretch(1)
         self.status_label = QLabel()
         self.status_label.setObjectName("calendar_status")
         hint = QLabel(
-            _("Double-click or Enter opens · drag or Ctrl+arrow keys move · arrow keys select")
+            _(
+                "Double-click or Enter opens · drag or Ctrl+arrow keys move · arrow keys select"
+                " · Shift+arrow keys and Enter book a free time"
+            )
         )
-        hint.setEnabled(False)
+        set_tone(hint, "hint")  # readable grey, not the faint one of a disabled label
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label)
         bottom.addStretch(1)
@@ -264,12 +296,21 @@ class StationCalendarView(_CalendarBase):
     def __init__(
         self, services: Services, actor: Actor, prompter: Prompter, parent: QWidget | None = None
     ) -> None:
-        super().__init__(services, actor, prompter, parent)
+        station_combo = QComboBox(objectName="calendar_station", accessibleName=_("Station"))
+        resource_group, (counsellor_button, room_button) = _toggle(_("By counsellor"), _("By room"))
+        super().__init__(
+            services,
+            actor,
+            prompter,
+            parent,
+            leading=[QLabel(_("Station")), station_combo, _spacer(12)],
+            trailing=[counsellor_button, room_button],
+        )
         self._stations: dict[int, Station] = {}
-        self.station_combo = QComboBox()
+        self.station_combo = station_combo
+        self._resource_group = resource_group
+        self.counsellor_button, self.room_button = counsellor_button, room_button
         self.grid.slot_activated.connect(self.booking_requested)
-        self.station_combo.setObjectName("calendar_station")
-        self.station_combo.setAccessibleName(_("Station"))
         for s in services.admin.list_stations(actor=actor):
             if s.id in actor.station_ids:
                 self._stations[s.id] = s
@@ -277,16 +318,8 @@ class StationCalendarView(_CalendarBase):
         if actor.station_id is not None and self.station_combo.findData(actor.station_id) >= 0:
             self.station_combo.setCurrentIndex(self.station_combo.findData(actor.station_id))
         self.station_combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self._resource_group, (self.counsellor_button, self.room_button) = _toggle(
-            _("By counsellor"), _("By room")
-        )
         self._resource_group.setParent(self)
         self._resource_group.idClicked.connect(lambda _i: self.refresh())
-        self.toolbar.insertWidget(0, QLabel(_("Station")))
-        self.toolbar.insertWidget(1, self.station_combo)
-        self.toolbar.insertSpacing(2, 12)
-        self.toolbar.insertWidget(self.toolbar.count() - 1, self.counsellor_button)
-        self.toolbar.insertWidget(self.toolbar.count() - 1, self.room_button)
         self.grid.placeholder_text = _("Choose a station to see its calendar.")
         self._start_today()
 

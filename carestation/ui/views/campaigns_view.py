@@ -31,6 +31,7 @@ from carestation.ui.campaign_dialogs import (
     write_summary_pdf,
 )
 from carestation.ui.campaign_summary_dialog import SummaryDialog
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
 from carestation.ui.risk_alert_bar import instrument_title
@@ -157,6 +158,7 @@ class CampaignsView(View):
             button.setVisible(self.can_run)
         self.follow_up_button.setVisible(self.can_run and actor.can(Permission.BOOK_AT_STATION))
         self.panel.table.doubleClicked.connect(lambda _index: self.show_summary())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="campaigns_message", wordWrap=True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)

@@ -13,6 +13,7 @@ from carestation.domain.vocab import CaseStatus, RiskLevel
 from carestation.i18n import N_, _, ngettext
 from carestation.services.container import Services
 from carestation.ui.case_window import CaseDialog, OpenCaseDialog, case_status_text, topics_text
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.note_editor import NoteEditor, moment_text
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
@@ -108,6 +109,7 @@ class MyCasesView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.open_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="cases_message", wordWrap=True)
 
         layout = QVBoxLayout(self)
@@ -198,6 +200,7 @@ class CosignQueueView(View):
         self.panel.buttons.addStretch(1)
         self.panel.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # longest waiting first
         self.panel.table.doubleClicked.connect(lambda _index: self.open_selected())
+        enter_opens(self.panel.table)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.panel, 1)

@@ -14,6 +14,7 @@ from carestation.services.clients import SEARCH_LIMIT
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientDialog, mask_phone
 from carestation.ui.client_record import ClientRecordDialog, ShowPreview
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.printing import print_document
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
@@ -80,6 +81,7 @@ class ClientsView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.open_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="clients_message", wordWrap=True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -97,6 +99,9 @@ class ClientsView(View):
         self.panel.update_buttons()
 
     # --- searching ------------------------------------------------------------------------
+    def search_field(self) -> QWidget:
+        return self.search_edit
+
     def refresh(self) -> None:
         if self.search_edit.text().strip():
             self.search_now()

@@ -27,6 +27,7 @@ from carestation.services.schedule_admin import Absence
 from carestation.ui.forms import FieldErrors
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
+from carestation.ui.style import set_tone
 from carestation.ui.table_model import Column, RecordTableModel
 from carestation.ui.views.admin_stations import hours_summary
 from carestation.ui.views.base import attempt
@@ -79,7 +80,7 @@ class CounsellorHoursTab(QWidget):
         self.hours_box = QGroupBox(_("Weekly hours"))
         self.hours_editor = WeeklyHoursEditor()
         self.hours_error = QLabel(objectName="error_hours", wordWrap=True)
-        self.hours_error.setStyleSheet("color: #b3261e;")
+        set_tone(self.hours_error, "error")
         self.hours_error.hide()
         self.hours_errors = FieldErrors()
         self.hours_errors.register("hours", self.hours_error, self.hours_editor)

@@ -437,6 +437,7 @@ class DataRequestsView(View):
             objectName="retention_table", accessibleName=_("What would be purged now")
         )
         self.retention_table.setModel(self.retention_model)
+        self.retention_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.retention_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.retention_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.retention_table.setTabKeyNavigation(False)
@@ -489,6 +490,9 @@ class DataRequestsView(View):
         self.purge_button.setEnabled(False)
 
     # --- View ---------------------------------------------------------------------------------
+    def search_field(self) -> QWidget:
+        return self.search_edit
+
     def refresh(self) -> None:
         """Works out the retention preview again; the search results are left as they are."""
         report = attempt(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -21,6 +22,13 @@ from carestation.domain.values import Actor, AppointmentRow, Station
 from carestation.i18n import N_, _, ngettext
 from carestation.services.admin import AdminService
 from carestation.services.appointments import AppointmentQueries
+from carestation.ui.keyboard import (
+    NEXT_PERIOD,
+    PREVIOUS_PERIOD,
+    TODAY,
+    enter_opens,
+    screen_shortcut,
+)
 from carestation.ui.prompts import Prompter
 from carestation.ui.table_model import SORT_ROLE, Column, RecordTableModel
 from carestation.ui.views.base import View, attempt
@@ -52,14 +60,20 @@ def _columns(*, with_station: bool, with_counsellor: bool) -> list[Column[Appoin
 
 
 class _DayListBase(View):
+    # A double-click or Enter on a row: the main window opens the appointment.
+    appointment_opened = Signal(int)
+
     def __init__(
         self,
         prompter: Prompter,
         *,
         with_station: bool,
         with_counsellor: bool,
+        leading: Sequence[QWidget] = (),
         parent: QWidget | None = None,
     ) -> None:
+        """`leading`: controls at the start of the toolbar (laid out here, so that the tab order
+        follows the screen: Qt appends a widget added later to the end of it)."""
         super().__init__(parent)
         self._prompter = prompter
         self.model: RecordTableModel[AppointmentRow] = RecordTableModel(
@@ -69,8 +83,16 @@ class _DayListBase(View):
         proxy.setSourceModel(self.model)
         proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setObjectName("appointments_table")
+        self.table.setAccessibleName(_("Appointments"))
         self.table.setModel(proxy)
+        self.table.doubleClicked.connect(
+            lambda index: self.appointment_opened.emit(
+                self.model.row_value(proxy.mapToSource(index).row()).id
+            )
+        )
+        enter_opens(self.table)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -90,9 +112,14 @@ class _DayListBase(View):
         prev_btn.clicked.connect(lambda: self.date_edit.setDate(self.date_edit.date().addDays(-1)))
         next_btn.clicked.connect(lambda: self.date_edit.setDate(self.date_edit.date().addDays(1)))
         today_btn.clicked.connect(lambda: self.date_edit.setDate(QDate.currentDate()))
+        screen_shortcut(self, PREVIOUS_PERIOD, prev_btn.click, prev_btn)
+        screen_shortcut(self, NEXT_PERIOD, next_btn.click, next_btn)
+        screen_shortcut(self, TODAY, today_btn.click, today_btn)
         self.date_edit.dateChanged.connect(lambda _d: self.refresh())
 
         self.toolbar = QHBoxLayout()
+        for widget in leading:
+            self.toolbar.addWidget(widget)
         self.toolbar.addWidget(prev_btn)
         self.toolbar.addWidget(self.date_edit)
         self.toolbar.addWidget(next_btn)
@@ -136,15 +163,18 @@ class StationDayView(_DayListBase):
         prompter: Prompter,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(prompter, with_station=False, with_counsellor=True, parent=parent)
+        station_combo = QComboBox(objectName="station", accessibleName=_("Station"))
+        super().__init__(
+            prompter,
+            with_station=False,
+            with_counsellor=True,
+            leading=[QLabel(_("Station")), station_combo],
+            parent=parent,
+        )
         self._appointments = appointments
         self._admin = admin
         self._actor = actor
-        self.station_combo = QComboBox()
-        self.station_combo.setObjectName("station")
-        self.station_combo.setAccessibleName(_("Station"))
-        self.toolbar.insertWidget(0, self.station_combo)
-        self.toolbar.insertWidget(0, QLabel(_("Station")))
+        self.station_combo = station_combo
         stations: list[Station] = [
             s for s in admin.list_stations(actor=actor) if s.id in actor.station_ids
         ]
@@ -155,6 +185,10 @@ class StationDayView(_DayListBase):
             if index >= 0:
                 self.station_combo.setCurrentIndex(index)
         self.station_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+
+    def station_id(self) -> int | None:
+        """The station shown (New booking books there)."""
+        return self.station_combo.currentData()
 
     def refresh(self) -> None:
         station_id = self.station_combo.currentData()

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
@@ -22,12 +22,13 @@ from carestation.domain.values import Actor
 from carestation.i18n import N_, _, ngettext
 from carestation.services.crisis import CrisisService
 from carestation.ui.crisis_widgets import RecordFollowUpDialog, when_text
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
+from carestation.ui.style import tone_color
 from carestation.ui.table_model import Column, Index, RecordTableModel
 from carestation.ui.views.base import View, attempt
 
-OVERDUE_RED = QColor("#b3261e")
 STATUS_COLUMN = 1
 
 
@@ -66,7 +67,6 @@ class FollowUpModel(RecordTableModel[FollowUpItem]):
         super().__init__(_columns(), parent)
         self._bold = QFont()
         self._bold.setBold(True)
-        self._red = QBrush(OVERDUE_RED)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (
@@ -76,7 +76,7 @@ class FollowUpModel(RecordTableModel[FollowUpItem]):
             and self.row_value(index.row()).overdue
         ):
             if role == Qt.ItemDataRole.ForegroundRole:
-                return self._red
+                return QBrush(tone_color("error"))  # from the palette: high contrast too
             if index.column() == STATUS_COLUMN:
                 return self._bold
         return super().data(index, role)
@@ -116,6 +116,7 @@ class FollowUpsView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.record_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="followups_message", wordWrap=True)
 
         layout = QVBoxLayout(self)

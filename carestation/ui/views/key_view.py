@@ -24,9 +24,8 @@ from carestation.services.keys import KeyState
 from carestation.ui.key_dialogs import PassphraseFields, RecoveryCodeDialog
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, open_dialog
+from carestation.ui.style import set_tone
 from carestation.ui.views.base import View, attempt
-
-WARNING_STYLE = "color: #b3261e; font-weight: bold;"
 
 
 def _password_edit() -> QLineEdit:
@@ -245,7 +244,8 @@ class KeyView(View):
             self.where_label.setText(where_text(status))
             self.passphrase_label.setText(passphrase_text(status))
             self.code_label.setText(code_text(status))
-            self.code_label.setStyleSheet("" if status.code_shown_at else WARNING_STYLE)
+            shown = bool(status.code_shown_at)
+            set_tone(self.code_label, None if shown else "error", bold=not shown)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

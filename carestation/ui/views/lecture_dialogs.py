@@ -25,9 +25,9 @@ from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog
+from carestation.ui.style import set_tone
 from carestation.ui.views.schedule_dialogs import aware, date_time_edit, short_when
 
-PROBLEM_STYLE = "background: #fdecea; color: #8c1d18; border: 1px solid #f2b8b5; padding: 6px;"
 DEFAULT_CAPACITY = 30
 MAX_ALTERNATIVES = 5
 
@@ -120,7 +120,7 @@ class LectureDialog(FormDialog):
         )
         self.capacity_spin.setSuffix(_(" people"))
         self.problem_label = QLabel(objectName="lecture_problems", wordWrap=True)
-        self.problem_label.setStyleSheet(PROBLEM_STYLE)
+        set_tone(self.problem_label, "error", boxed=True)
         self.problem_label.hide()
         self.layout().addWidget(self.problem_label)
         self.finish()

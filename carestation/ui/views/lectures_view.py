@@ -220,7 +220,7 @@ class LecturesView(View):
         self.message_label = QLabel(objectName="lectures_message", wordWrap=True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Vertical)  # parented by the layout, after `top`
         splitter.addWidget(self.lectures)
         splitter.addWidget(self.roster)
         layout = QVBoxLayout(self)

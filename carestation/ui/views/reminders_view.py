@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QSortFilterProxyModel, QStandardPaths, Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -29,6 +30,7 @@ from carestation.domain.vocab import AppointmentStatus
 from carestation.i18n import N_, _, ngettext
 from carestation.services.calendar_export import CalendarExport
 from carestation.services.container import Services
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.printing import (
     Printable,
     PrintFailed,
@@ -119,6 +121,8 @@ class RemindersView(View):
         self._proxy.setSourceModel(self.model)
         self._proxy.setSortRole(SORT_ROLE)
         self.table = QTableView(objectName="reminders_table")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
+        self.table.setAccessibleName(_("Appointments to remind"))
         self.table.setModel(self._proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -146,6 +150,7 @@ class RemindersView(View):
         self.export_button.clicked.connect(self.open_calendar_export)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _index: self.print_slip())
+        enter_opens(self.table)
 
         top = QHBoxLayout()
         top.addWidget(QLabel(_("Station")))
@@ -215,6 +220,9 @@ class RemindersView(View):
         ):
             button.setEnabled(has_station)
         self.print_slip_button.setEnabled(self.selected() is not None)
+
+    def print_button(self) -> QAbstractButton:
+        return self.print_list_button
 
     def refresh(self) -> None:
         station = self.station()

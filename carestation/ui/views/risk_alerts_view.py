@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QFont, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from carestation.domain.assessment_values import RiskAlertInfo, risk_reason_text
 from carestation.domain.values import Actor
 from carestation.i18n import N_, _, ngettext
 from carestation.ui.crisis_widgets import when_text
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
 from carestation.ui.risk_alert_bar import (
@@ -22,10 +23,10 @@ from carestation.ui.risk_alert_bar import (
     instrument_title,
     who_text,
 )
+from carestation.ui.style import tone_color
 from carestation.ui.table_model import Column, Index, RecordTableModel
 from carestation.ui.views.base import View, attempt
 
-OPEN_RED = QColor("#9b1c1c")
 RECENT_DAYS = 14
 WHY_COLUMN, WHY_WIDTH = 4, 260  # the full rule is in the tooltip and in the act dialog
 _FAR_FUTURE = 10**11  # seconds; turns "newest first" into an ascending text key
@@ -87,7 +88,6 @@ class RiskAlertModel(RecordTableModel[RiskAlertInfo]):
         super().__init__(_columns(), parent)
         self._bold = QFont()
         self._bold.setBold(True)
-        self._red = QBrush(OPEN_RED)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (
@@ -97,7 +97,7 @@ class RiskAlertModel(RecordTableModel[RiskAlertInfo]):
             and self.row_value(index.row()).is_open
         ):
             if role == Qt.ItemDataRole.ForegroundRole:
-                return self._red
+                return QBrush(tone_color("error"))
             if index.column() == 0:
                 return self._bold
         return super().data(index, role)
@@ -147,6 +147,7 @@ class RiskAlertsView(View):
         )
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self.act_on_selected())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="risk_alerts_message", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

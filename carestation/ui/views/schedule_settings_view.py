@@ -25,6 +25,7 @@ from carestation.domain.vocab import AppointmentType
 from carestation.i18n import N_, _
 from carestation.services.container import Services
 from carestation.services.schedule_admin import Closure, Holiday
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import RecordPanel, open_dialog
 from carestation.ui.table_model import Column, RecordTableModel
@@ -148,6 +149,7 @@ class ScheduleSettingsView(View):
         )
         self.rules_panel.buttons.addStretch(1)
         self.rules_panel.table.doubleClicked.connect(lambda _index: self.edit_rules())
+        enter_opens(self.rules_panel.table)
         return self.rules_panel
 
     def _build_closures_tab(self) -> QWidget:

@@ -14,6 +14,7 @@ from typing import BinaryIO, Literal, Protocol
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -46,6 +47,7 @@ from carestation.ui.report_printing import (
     report_doc_name,
     run_modal,
 )
+from carestation.ui.style import set_tone
 from carestation.ui.summary_report_widgets import (
     FigureRow,
     FiguresTable,
@@ -60,7 +62,6 @@ from carestation.ui.table_model import RecordTableModel
 from carestation.ui.views.base import View, attempt
 
 Output = Literal["print", "pdf", "csv", "xlsx"]
-HINT_STYLE = "color: #444444;"
 NAMED_STATIONS = 3  # more chosen stations than this are counted, not named
 
 
@@ -336,7 +337,7 @@ class SummaryReportView(View):
         self.period_label.setFont(font)
         self.k_label = QLabel(objectName="summary_k", wordWrap=True)
         self.k_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.k_label.setStyleSheet(HINT_STYLE)
+        set_tone(self.k_label, "hint")
         self.chart = StatusChart()
         self.model: RecordTableModel[FigureRow] = RecordTableModel(
             figure_columns(self._block_title), self
@@ -346,6 +347,8 @@ class SummaryReportView(View):
             figure_columns(lambda: _("Station")), self
         )
         self.stations_table = FiguresTable("summary_stations_table", self.stations_model)
+        self.blocks_table.setAccessibleName(_("Figures of the chosen stations together"))
+        self.stations_table.setAccessibleName(_("Figures of each station"))
         self.block_combo = QComboBox(objectName="summary_block")
         self.block_combo.currentIndexChanged.connect(self._show_block)
         self.tabs = QTabWidget(objectName="summary_tabs")
@@ -404,6 +407,9 @@ class SummaryReportView(View):
         return [self.preview_button, self.save_pdf_button, self.csv_button, self.xlsx_button]
 
     # --- View ----------------------------------------------------------------------------------
+    def print_button(self) -> QAbstractButton:
+        return self.preview_button
+
     def refresh(self) -> None:
         """The stations to choose from and the threshold (cheap); the report waits for Show."""
         directory = self._stations

@@ -28,6 +28,7 @@ from carestation.domain.vocab import AppointmentType
 from carestation.i18n import N_, _
 from carestation.services.container import Services
 from carestation.ui.client_picker import ClientPicker
+from carestation.ui.keyboard import enter_opens
 from carestation.ui.prompts import Prompter
 from carestation.ui.record_panel import FormDialog, RecordPanel, open_dialog
 from carestation.ui.table_model import Column
@@ -255,6 +256,7 @@ class WaitlistView(View):
         self.panel.add_button(_("&Withdraw"), "withdraw_waiting", self.withdraw)
         self.panel.buttons.addStretch(1)
         self.panel.table.doubleClicked.connect(lambda _index: self._book_if_offered())
+        enter_opens(self.panel.table)
         self.message_label = QLabel(objectName="waitlist_message", wordWrap=True)
 
         layout = QVBoxLayout(self)
