@@ -34,7 +34,6 @@ from carestation.services.schedule_admin import ScheduleAdminService
 from carestation.services.schedule_queries import ScheduleQueries
 from carestation.services.setup import SetupService
 from carestation.services.station_records import StationRecordsService
-from carestation.services.summary import SummaryService
 from carestation.services.summary_report import SummaryReportService
 from carestation.services.waitlist import WaitlistService
 
@@ -49,7 +48,6 @@ class Services:
     setup: SetupService
     admin: AdminService
     appointments: AppointmentQueries
-    summary: SummaryService
     booking: BookingService
     schedule: ScheduleQueries
     clients: ClientService
@@ -99,7 +97,6 @@ def build_services(
         setup=SetupService(db, audit, clock, vault),
         admin=AdminService(db, audit, clock),
         appointments=AppointmentQueries(db, audit, clock),
-        summary=SummaryService(db, audit, clock),
         booking=booking,
         schedule=ScheduleQueries(db, audit, clock),
         clients=ClientService(db, audit, clock),

@@ -1,7 +1,7 @@
 """The summary report's SQL: station-local months and blocks worked out by the database, and the
 operational counts (appointments, minutes, lectures) grouped by station and block.
 
-Months are station-local, as in services/summary.py and services/assessment_stats.py: on
+Months are station-local, as in services/assessment_stats.py: on
 PostgreSQL from `timezone(zone, t)`; on SQLite, which keeps UTC text and knows no zones, by
 shifting with the offset in force at that instant (`offset_segments`: one offset for
 Asia/Shanghai, a CASE over the changes for a zone with daylight saving). A block is a month, or

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from carestation.db import models as m
-from carestation.domain.errors import PermissionDenied, ValidationError
+from carestation.domain.errors import PermissionDenied
 from carestation.domain.roles import Role
-from carestation.domain.vocab import AppointmentStatus, AppointmentType
+from carestation.domain.vocab import AppointmentType
 from carestation.services.container import Services
 from tests.factories import add_appointment, build_world
 
@@ -23,8 +23,12 @@ def _call(services: Services, operation: str, actor, world) -> object:  # type: 
     if operation == "my_day":
         return services.appointments.my_day(actor=actor, day=DAY)
     if operation == "summary":
-        return services.summary.monthly_counts(
-            actor=actor, first_month=date(2026, 1, 1), last_month=date(2026, 12, 1)
+        return services.summary_report.summary(
+            actor,
+            first_month=date(2026, 1, 1),
+            last_month=date(2026, 12, 1),
+            station_ids=None,
+            grouping="month",
         )
     if operation == "audit":
         return services.audit_queries.entries(actor=actor)
@@ -117,82 +121,6 @@ def test_my_day_lists_only_the_counsellors_own_across_stations(services: Service
     rows = services.appointments.my_day(actor=world.counsellor, day=DAY)
     assert [r.id for r in rows] == [a, b]
     assert {r.station_name for r in rows} == {"暨阳街道职工情绪管理服务站", "店口镇服务站"}
-
-
-def test_summary_counts_by_local_month_status_and_type(services: Services) -> None:
-    world = build_world(services)
-    # 2026-10-31 17:00 UTC is 1 November in Shanghai.
-    add_appointment(
-        services,
-        world,
-        datetime(2026, 10, 31, 17, 0, tzinfo=UTC),
-        datetime(2026, 10, 31, 17, 50, tzinfo=UTC),
-        status=AppointmentStatus.COMPLETED,
-    )
-    add_appointment(
-        services,
-        world,
-        datetime(2026, 10, 30, 2, 0, tzinfo=UTC),
-        datetime(2026, 10, 30, 2, 50, tzinfo=UTC),
-        status=AppointmentStatus.NO_SHOW,
-    )
-    add_appointment(
-        services,
-        world,
-        datetime(2026, 11, 5, 2, 0, tzinfo=UTC),
-        datetime(2026, 11, 5, 2, 15, tzinfo=UTC),
-        status=AppointmentStatus.CANCELLED,
-        type_=AppointmentType.POD,
-    )
-    add_appointment(
-        services,
-        world,
-        datetime(2026, 11, 5, 3, 0, tzinfo=UTC),
-        datetime(2026, 11, 5, 3, 50, tzinfo=UTC),
-        station_id=world.other_station_id,
-    )
-    rows = services.summary.monthly_counts(
-        actor=world.manager, first_month=date(2026, 10, 1), last_month=date(2026, 11, 1)
-    )
-    got = {(r.station_name, f"{r.month:%Y-%m}"): (dict(r.by_status), dict(r.by_type)) for r in rows}
-    assert got == {
-        ("暨阳街道职工情绪管理服务站", "2026-10"): (
-            {AppointmentStatus.NO_SHOW: 1},
-            {AppointmentType.COUNSELLING: 1},
-        ),
-        ("暨阳街道职工情绪管理服务站", "2026-11"): (
-            {AppointmentStatus.COMPLETED: 1, AppointmentStatus.CANCELLED: 1},
-            {AppointmentType.COUNSELLING: 1, AppointmentType.POD: 1},
-        ),
-        ("店口镇服务站", "2026-11"): (
-            {AppointmentStatus.BOOKED: 1},
-            {AppointmentType.COUNSELLING: 1},
-        ),
-    }
-
-
-def test_summary_rejects_a_backwards_period(services: Services) -> None:
-    world = build_world(services)
-    with pytest.raises(ValidationError):
-        services.summary.monthly_counts(
-            actor=world.manager, first_month=date(2026, 5, 1), last_month=date(2026, 4, 1)
-        )
-
-
-def test_summary_holds_no_names_or_codes(services: Services) -> None:
-    world = build_world(services)
-    add_appointment(
-        services,
-        world,
-        datetime(2026, 11, 5, 3, 0, tzinfo=UTC),
-        datetime(2026, 11, 5, 3, 50, tzinfo=UTC),
-    )
-    rows = services.summary.monthly_counts(
-        actor=world.manager, first_month=date(2026, 11, 1), last_month=date(2026, 11, 1)
-    )
-    text = repr(rows)
-    assert "张三" not in text
-    assert "ABCD-EFGH-1" not in text
 
 
 def test_every_audited_action_has_a_readable_title() -> None:
