@@ -118,18 +118,6 @@ def test_a_database_from_an_older_version_gets_its_key_set_up_and_the_code_shown
 
 
 @pytest.fixture
-def quiet_gui(monkeypatch: pytest.MonkeyPatch) -> RecordingPrompter:
-    from carestation import app as app_module
-
-    prompter = RecordingPrompter(answer=True)
-    monkeypatch.setattr(app_module, "QtPrompter", lambda: prompter)
-    monkeypatch.setattr(app_module, "_install_qt_translations", lambda app: None)
-    monkeypatch.setattr(app_module, "apply_app_font", lambda app: None)
-    monkeypatch.setattr("carestation.logs.configure", lambda path: None)
-    return prompter
-
-
-@pytest.fixture
 def station_file(sqlite_url: str) -> str:
     """A station database with accounts whose key is in this PC's (test) key store."""
     from carestation.security import secret_store
@@ -166,7 +154,7 @@ def _visible_sign_in(qapp) -> SignInDialog:  # type: ignore[no-untyped-def]
 
 
 def test_the_sign_in_window_takes_input_while_the_database_opens_and_signs_in_after(
-    qapp, quiet_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
+    qapp, start_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from carestation import app as app_module
     from tests.factories import PASSWORD
@@ -212,11 +200,11 @@ def test_the_sign_in_window_takes_input_while_the_database_opens_and_signs_in_af
         "accepted early": False,
     }
     assert signed_in == ["admin"]  # the early press signed in once the database was open
-    assert quiet_gui.shown == []
+    assert start_gui.shown == []
 
 
 def test_quitting_while_the_database_opens_leaves_cleanly(
-    qapp, quiet_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
+    qapp, start_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from carestation import app as app_module
 
@@ -254,7 +242,7 @@ def test_the_sign_in_window_does_not_wait_for_the_database_layer_to_import() -> 
 
 
 def test_a_second_copy_says_the_app_is_already_open_and_leaves(
-    qapp, quiet_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
+    qapp, start_gui: RecordingPrompter, station_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from carestation import app as app_module
 
@@ -266,7 +254,7 @@ def test_a_second_copy_says_the_app_is_already_open_and_leaves(
         assert app_module.run_gui(db_url=station_file, lang="en", demo=False) == 1
     finally:
         first.unlock()
-    assert quiet_gui.shown[0][:2] == ("error", "CareStation is already open")
+    assert start_gui.shown[0][:2] == ("error", "CareStation is already open")
     assert opened == []  # nothing was opened, let alone replaced
     again = app_module.single_instance_lock()  # free once the first copy is gone
     assert again is not None

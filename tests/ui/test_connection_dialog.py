@@ -274,16 +274,6 @@ def test_a_cancelled_connection_dialog_keeps_the_sign_in_window(
     assert controller.next_connection is None
 
 
-@pytest.fixture
-def start_gui(monkeypatch: pytest.MonkeyPatch, qapp) -> RecordingPrompter:  # type: ignore[no-untyped-def]
-    prompter = RecordingPrompter(answer=True)
-    monkeypatch.setattr(app_module, "QtPrompter", lambda: prompter)
-    monkeypatch.setattr(app_module, "_install_qt_translations", lambda app: None)
-    monkeypatch.setattr(app_module, "apply_app_font", lambda app: None)
-    monkeypatch.setattr("carestation.logs.configure", lambda path: None)
-    return prompter
-
-
 def test_an_unreachable_database_at_start_offers_the_dialog(
     start_gui: RecordingPrompter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
