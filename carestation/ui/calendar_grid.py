@@ -30,6 +30,7 @@ from carestation.domain.booking import Appointment
 from carestation.domain.periods import Period
 from carestation.domain.vocab import AppointmentStatus, AppointmentType
 from carestation.i18n import N_, _
+from carestation.ui import style
 
 STEP = 15  # minutes: one row, the drag snap, and one keyboard move
 FIRST_MINUTE, LAST_MINUTE = 7 * 60, 21 * 60
@@ -45,6 +46,58 @@ TYPE_COLOURS: dict[AppointmentType, tuple[QColor, QColor]] = {
     AppointmentType.CRISIS: (QColor("#fde0dc"), CRISIS_RED),
     AppointmentType.LECTURE: (QColor("#fcebc2"), QColor("#a56f00")),
 }
+
+
+@dataclass(frozen=True)
+class GridColours:
+    """What the grid paints with. In high contrast every block is white text on black in a white
+    frame (a crisis session in yellow): the type is read from the block's text, never from a
+    fill colour, and the lines and shading are greys that show on black."""
+
+    text: QColor
+    today: QColor
+    shade: QColor
+    hour_line: QColor
+    half_line: QColor
+    day_edge: QColor
+    crisis: QColor
+    badge_text: QColor
+    high_contrast: bool
+    hatch: QColor | None = None  # a no-show's hatching; None: the block's edge colour
+
+    def block(self, type_: AppointmentType) -> tuple[QColor, QColor]:
+        if not self.high_contrast:
+            return TYPE_COLOURS[type_]
+        return QColor("#000000"), self.crisis if type_ is AppointmentType.CRISIS else self.text
+
+
+_NORMAL = GridColours(
+    text=TEXT,
+    today=QColor("#fffbea"),
+    shade=SHADE,
+    hour_line=QColor("#c4c8cc"),
+    half_line=QColor("#e3e5e8"),
+    day_edge=QColor("#8a9096"),
+    crisis=CRISIS_RED,
+    badge_text=QColor("white"),
+    high_contrast=False,
+)
+_CONTRAST = GridColours(
+    text=QColor("#ffffff"),
+    today=QColor("#262600"),  # a dark yellow: today stands out, white text still reads
+    shade=QColor("#303030"),
+    hour_line=QColor("#a0a0a0"),
+    half_line=QColor("#505050"),
+    day_edge=QColor("#ffffff"),
+    crisis=QColor(style.YELLOW),
+    badge_text=QColor("#000000"),
+    high_contrast=True,
+    hatch=QColor("#6e6e6e"),  # grey, so the white text over it stays readable
+)
+
+
+def grid_colours() -> GridColours:
+    return _CONTRAST if style.is_high_contrast() else _NORMAL
 
 
 _K = Qt.Key
@@ -82,7 +135,7 @@ class _Block:
     lanes: int = 1
     rect: QRectF = field(default_factory=QRectF)  # content coordinates
     # Elided lines as QStaticText (laid out once), for the block size they were made for.
-    lines: tuple[tuple[float, float], list[QStaticText]] = ((-1.0, -1.0), [])
+    lines: tuple[tuple[float, float, bool], list[QStaticText]] = ((-1.0, -1.0, False), [])
 
 
 def _minutes(moment: datetime, day: date) -> int:
@@ -111,8 +164,12 @@ def _hm(moment: datetime) -> str:
     return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime is slow on aware datetimes
 
 
-def block_texts(appt: Appointment, mode: GridMode) -> tuple[str, str, str]:
-    """Time (and status), who or what, and where or with whom: whatever the column is not."""
+def block_texts(
+    appt: Appointment, mode: GridMode, *, name_type: bool = False
+) -> tuple[str, str, str]:
+    """Time (and status), who or what, and where or with whom: whatever the column is not.
+    name_type: the type in words before who or what (high contrast, where every block has the
+    same colours)."""
     when = f"{_hm(appt.starts_at)}–{_hm(appt.ends_at)}"
     if appt.status is not AppointmentStatus.BOOKED:
         when = _("{time} {status}").format(time=when, status=appt.status.title)
@@ -120,6 +177,8 @@ def block_texts(appt: Appointment, mode: GridMode) -> tuple[str, str, str]:
         what = appt.title or appt.type.title
     else:
         what = appt.client_name or appt.client_code or appt.type.title
+    if name_type and what != appt.type.title:
+        what = _("{type}: {what}").format(type=appt.type.title, what=what)
     place = appt.room_name or appt.modality.title
     if mode is GridMode.BY_ROOM:
         extra = appt.counsellor_name or "—"
@@ -157,7 +216,8 @@ def paint_block(
 ) -> None:
     """The block's shape: type colour, faded when cancelled, hatched for a no-show, and a red
     border and "!" badge for a crisis session. Shared with the legend."""
-    fill, edge = TYPE_COLOURS[type_]
+    colours = grid_colours()
+    fill, edge = colours.block(type_)
     if status is AppointmentStatus.CANCELLED:
         painter.setOpacity(0.45)  # the caller sets it back after the text
         painter.setPen(QPen(edge, 1, Qt.PenStyle.DashLine))
@@ -168,18 +228,18 @@ def paint_block(
     painter.fillRect(QRectF(rect.left() + 1, rect.top() + 1, 3, rect.height() - 1), edge)
     if status is AppointmentStatus.NO_SHOW:
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(edge, Qt.BrushStyle.BDiagPattern))
+        painter.setBrush(QBrush(colours.hatch or edge, Qt.BrushStyle.BDiagPattern))
         painter.drawRoundedRect(rect, 4, 4)
     if type_ is AppointmentType.CRISIS:
-        painter.setPen(QPen(CRISIS_RED, 2.5))
+        painter.setPen(QPen(colours.crisis, 2.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 4, 4)
         size = max(6.0, min(14.0, rect.height() - 5))
         badge = QRectF(rect.right() - size - 3, rect.top() + 2.5, size, size)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(CRISIS_RED)
+        painter.setBrush(colours.crisis)
         painter.drawEllipse(badge)
-        painter.setPen(QColor("white"))
+        painter.setPen(colours.badge_text)
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "!")
 
 
@@ -484,16 +544,17 @@ class CalendarGrid(QAbstractScrollArea):
 
     def _paint_body(self, p: QPainter, visible: QRectF, c0: int, c1: int) -> None:
         w, rh, height = self._col_w, self._row_h, (self._last - self._first) / STEP * self._row_h
+        colours = grid_colours()
         for c in range(c0, c1 + 1):
             col = self._columns[c]
             x = c * w
             if col.day == self._today:
-                p.fillRect(QRectF(x, 0, w, height), QColor("#fffbea"))
+                p.fillRect(QRectF(x, 0, w, height), colours.today)
             for y0, y1 in self._shades[c]:
-                p.fillRect(QRectF(x, y0, w, y1 - y0), SHADE)
+                p.fillRect(QRectF(x, y0, w, y1 - y0), colours.shade)
         r0 = max(0, int(visible.top() // rh))
         r1 = min(int((self._last - self._first) / STEP), int(visible.bottom() // rh) + 1)
-        hour, half = QColor("#c4c8cc"), QColor("#e3e5e8")
+        hour, half = colours.hour_line, colours.half_line
         for r in range(r0, r1 + 1):
             minute = self._first + r * STEP
             if minute % 30 == 0:
@@ -501,7 +562,7 @@ class CalendarGrid(QAbstractScrollArea):
                 p.drawLine(QPointF(c0 * w, r * rh), QPointF((c1 + 1) * w, r * rh))
         for c in range(c0, c1 + 2):
             edge = c == len(self._columns) or self._columns[c].day != self._columns[c - 1].day
-            p.setPen(QPen(QColor("#8a9096") if edge else hour, 2 if edge and c else 1))
+            p.setPen(QPen(colours.day_edge if edge else hour, 2 if edge and c else 1))
             p.drawLine(QPointF(c * w, 0), QPointF(c * w, height))
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         for c in range(c0, c1 + 1):
@@ -522,10 +583,11 @@ class CalendarGrid(QAbstractScrollArea):
         if a.type is AppointmentType.CRISIS:
             p.setFont(self._bold)  # for the badge
         paint_block(p, r, a.type, a.status)
-        if b.lines[0] != (r.width(), r.height()):
-            b.lines = ((r.width(), r.height()), [QStaticText(t) for t in self._elide(b)])
+        key = (r.width(), r.height(), style.is_high_contrast())
+        if b.lines[0] != key:
+            b.lines = (key, [QStaticText(t) for t in self._elide(b)])
         cancelled = a.status is AppointmentStatus.CANCELLED
-        p.setPen(TEXT)
+        p.setPen(grid_colours().text)
         for i, line in enumerate(b.lines[1]):
             if i < 2:
                 bold = i == 0
@@ -550,7 +612,7 @@ class CalendarGrid(QAbstractScrollArea):
         room = int(b.rect.width()) - 9
         badge = 16 if b.appt.type is AppointmentType.CRISIS else 0
         lines = max(1, int((b.rect.height() - 2) // self._line_h))
-        when, what, extra = block_texts(b.appt, self._mode)
+        when, what, extra = block_texts(b.appt, self._mode, name_type=style.is_high_contrast())
         bold, small = QFontMetrics(self._bold), QFontMetrics(self._small)
         right, middle = Qt.TextElideMode.ElideRight, Qt.TextElideMode.ElideMiddle
         if lines == 1:
@@ -572,10 +634,11 @@ class CalendarGrid(QAbstractScrollArea):
         )
         p.setOpacity(0.75)
         p.setPen(QPen(self.palette().highlight().color(), 2, Qt.PenStyle.DashLine))
-        p.setBrush(TYPE_COLOURS[b.appt.type][0])
+        colours = grid_colours()
+        p.setBrush(colours.block(b.appt.type)[0])
         p.drawRoundedRect(rect, 4, 4)
         p.setOpacity(1.0)
-        p.setPen(TEXT)
+        p.setPen(colours.text)
         p.setFont(self._bold)
         end = start + length
         label = f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"

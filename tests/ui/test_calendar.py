@@ -414,3 +414,48 @@ def test_a_free_time_is_booked_from_the_keyboard(
     assert grid.cursor() is None
     QTest.keyClick(grid, Qt.Key.Key_Home)  # back to the appointments
     assert grid.selected_id() == appt.id
+
+
+def test_high_contrast_draws_blocks_white_on_black_and_names_their_type(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from carestation.ui import style
+    from carestation.ui.calendar_grid import block_texts
+
+    days, resources, appts = _busy_week(per_day=1)
+    one = appts[0]  # individual counselling, booked, in the first column
+    grid = CalendarGrid()
+    qtbot.addWidget(grid)
+    grid.resize(900, 600)
+    grid.set_schedule(
+        days=days[:1], appointments=[one], mode=GridMode.BY_COUNSELLOR, resources=resources[:1]
+    )
+
+    def inside() -> tuple[str, int]:
+        """The block's fill (inside, below its text) and how light its bottom frame is (the
+        lightest pixel across the anti-aliased line)."""
+        image = grid.viewport().grab().toImage()
+        r = grid.block_rect(one.id)
+        frame = max(
+            image.pixelColor(r.center().x(), y).lightness()
+            for y in range(r.bottom() - 2, r.bottom() + 3)
+        )
+        return image.pixelColor(r.right() - 4, r.bottom() - 4).name(), frame
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    normal_fill, _frame = inside()
+    assert normal_fill == "#d7e7fb"  # the counselling colour
+    try:
+        style.apply_look(app, high_contrast=True)
+        fill, frame = inside()
+        assert fill == "#000000"
+        assert frame > 200  # a white frame on black
+    finally:
+        style.apply_look(app, high_contrast=False)
+    assert inside()[0] == "#d7e7fb"
+    # The type in words when the colours no longer tell it.
+    assert block_texts(one, GridMode.BY_COUNSELLOR)[1] == "张三"
+    assert block_texts(one, GridMode.BY_COUNSELLOR, name_type=True)[1] == (
+        f"{AppointmentType.COUNSELLING.title}: 张三"
+    )
