@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from carestation.domain.report_values import PersonalReportData
 from carestation.domain.values import Actor
 from carestation.i18n import _, current_language, ngettext
-from carestation.ui.keyboard import buttons_last
+from carestation.ui.keyboard import buttons_last, screen_shortcut
 from carestation.ui.prompts import Prompter
 from carestation.ui.report_printing import (
     BackgroundJob,
@@ -160,6 +160,9 @@ class _ReportDialogBase(QDialog):
         self.buttons.addButton(self.preview_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.rejected.connect(self.reject)
+        # As in the main window's menu: Ctrl+P prints (preview first), Ctrl+S saves the PDF.
+        screen_shortcut(self, "Ctrl+P", self.preview_button.click, self.preview_button)
+        screen_shortcut(self, "Ctrl+S", self.save_button.click, self.save_button)
         self.language_combo = _language_combo()
         self._layout = QVBoxLayout(self)
 

@@ -19,6 +19,7 @@ from typing import BinaryIO
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtPrintSupport import QPrintPreviewDialog, QPrintPreviewWidget
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
@@ -484,3 +485,25 @@ def test_the_default_writers_are_the_report_module(qtbot: QtBot, env: Env) -> No
     qtbot.waitUntil(lambda: len(env.seams.dialogs) == 2, timeout=10_000)
     assert env.seams.dialogs[1].pdf_.page_count == 2 * single
     assert env.prompter.shown == []
+
+
+def test_ctrl_p_previews_and_ctrl_s_saves_from_anywhere_in_the_dialog(
+    qtbot: QtBot, env: Env, tmp_path: Path
+) -> None:
+    dialog = personal(qtbot, env)
+    dialog.activateWindow()  # shortcuts go to the active window
+    qtbot.waitActive(dialog)
+    dialog.language_combo.setFocus()
+    # Through the window, as a real key press arrives (the shortcut map only sees those).
+    QTest.keyClick(dialog.windowHandle(), Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    shown_preview(qtbot, env, pages=2)
+    assert env.writer.written == [(["R-000123"], "en")]
+    assert "Ctrl+P" in dialog.preview_button.toolTip()
+
+    env.seams.answer = str(tmp_path / "report.pdf")
+    dialog.activateWindow()  # back from the preview
+    qtbot.waitActive(dialog)
+    dialog.language_combo.setFocus()
+    QTest.keyClick(dialog.windowHandle(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.saved_path == tmp_path / "report.pdf", timeout=5000)
+    assert "Ctrl+S" in dialog.save_button.toolTip()
