@@ -324,3 +324,25 @@ def test_the_system_font_size_is_kept(restore_look: QApplication) -> None:
     style.heading(label, 2.0)
     assert label.font().pointSizeF() == 30.0  # headings grow with it
     assert label.font().bold()
+
+
+def test_a_change_of_the_systems_contrast_while_running_is_followed(
+    restore_look: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    app = restore_look
+    style.start_look(app, lambda: False)
+    assert not style.is_high_contrast()
+    problem = QLabel("Problem")
+    style.set_tone(problem, "error")
+    monkeypatch.setattr(style, "system_wants_high_contrast", lambda: True)
+    hints = QGuiApplication.styleHints()
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # as the platform does
+    assert style.is_high_contrast()
+    assert _text_colour(problem) == "#ffff00"
+    monkeypatch.setattr(style, "system_wants_high_contrast", lambda: False)
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert not style.is_high_contrast()
+    assert _text_colour(problem) == "#b3261e"
