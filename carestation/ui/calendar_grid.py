@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -64,6 +64,7 @@ class GridColours:
     badge_text: QColor
     high_contrast: bool
     hatch: QColor | None = None  # a no-show's hatching; None: the block's edge colour
+    cancelled_text: QColor | None = None  # on a faded block; None: `text`
 
     def block(self, type_: AppointmentType) -> tuple[QColor, QColor]:
         if not self.high_contrast:
@@ -96,8 +97,23 @@ _CONTRAST = GridColours(
 )
 
 
+# A dark system theme: the blocks keep their light fills and dark text (they read on dark too);
+# what lies behind them turns dark, so closed hours stay darker than open ones, not lighter.
+_DARK = replace(
+    _NORMAL,
+    today=QColor("#2e2b1c"),
+    shade=QColor("#141414"),
+    hour_line=QColor("#4d5156"),
+    half_line=QColor("#33363a"),
+    day_edge=QColor("#8a9096"),
+    cancelled_text=QColor("#ffffff"),  # a faded block shows the dark window through it
+)
+
+
 def grid_colours() -> GridColours:
-    return _CONTRAST if style.is_high_contrast() else _NORMAL
+    if style.is_high_contrast():
+        return _CONTRAST
+    return _DARK if style.is_dark() else _NORMAL
 
 
 _K = Qt.Key
@@ -587,7 +603,8 @@ class CalendarGrid(QAbstractScrollArea):
         if b.lines[0] != key:
             b.lines = (key, [QStaticText(t) for t in self._elide(b)])
         cancelled = a.status is AppointmentStatus.CANCELLED
-        p.setPen(grid_colours().text)
+        colours = grid_colours()
+        p.setPen((cancelled and colours.cancelled_text) or colours.text)
         for i, line in enumerate(b.lines[1]):
             if i < 2:
                 bold = i == 0

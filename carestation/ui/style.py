@@ -92,6 +92,12 @@ def _is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
+def is_dark() -> bool:
+    """The application's palette is a dark one (a dark system theme)."""
+    app = _app()
+    return app is not None and _is_dark(app.palette())
+
+
 def _tones(high_contrast: bool) -> dict[Tone, ToneColours]:
     if high_contrast:
         return _CONTRAST

@@ -459,3 +459,53 @@ def test_high_contrast_draws_blocks_white_on_black_and_names_their_type(qtbot: Q
     assert block_texts(one, GridMode.BY_COUNSELLOR, name_type=True)[1] == (
         f"{AppointmentType.COUNSELLING.title}: 张三"
     )
+
+
+def test_on_a_dark_theme_closed_hours_stay_darker_than_open_ones(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    days, resources, _appts = _busy_week(per_day=1)
+    opening = Period(
+        datetime.combine(days[0], time(9), SH), datetime.combine(days[0], time(17), SH)
+    )
+    grid = CalendarGrid()
+    qtbot.addWidget(grid)
+    grid.resize(600, 900)
+
+    def closed_and_open() -> tuple[int, int]:
+        grid.set_schedule(
+            days=days[:1], appointments=[], mode=GridMode.BY_COUNSELLOR,
+            resources=resources[:1], open_periods={days[0]: [opening]},
+        )  # fmt: skip
+        grid.scroll_to_minute(8 * 60)
+        image = grid.viewport().grab().toImage()
+
+        def lightness(minute: int) -> int:
+            at = grid.point_at(0, minute) + QPointF(25, 0)
+            assert 0 <= at.y() < image.height()
+            return image.pixelColor(at.toPoint()).lightness()
+
+        return lightness(8 * 60 + 20), lightness(12 * 60 + 20)  # 08:20 closed, 12:20 open
+
+    closed, open_ = closed_and_open()
+    assert closed < open_  # a light theme: closed hours greyed
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = QPalette(app.palette())
+    dark = QPalette(before)
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#202020"),
+        (QPalette.ColorRole.Base, "#1c1c1c"),
+    ):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        app.processEvents()  # the widgets take the new palette from a posted event
+        closed, open_ = closed_and_open()
+        assert open_ < 60  # the open hours are the dark base
+        assert closed < open_  # and the closed ones darker still, not a light band
+    finally:
+        app.setPalette(before)
+        app.processEvents()
