@@ -6,25 +6,22 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from sqlalchemy import select
 
 from carestation.assessments import instrument_codes, load_instrument, score
 from carestation.db import models as m
-from carestation.db.base import Base
 from carestation.domain.assessment_values import AnonymousProfile, FormAnswers
-from carestation.domain.errors import CareStationError, ValidationError
+from carestation.domain.errors import CareStationError
 from carestation.domain.vocab import AgeBand, ConsentPurpose, Gender, Industry
 from carestation.services.container import Services
 from tests.factories import World, build_world, give_consent
+from tests.fuzzing import assert_clear, event, snapshot
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CARESTATION_FUZZ_EXAMPLES", "40")),
@@ -154,27 +151,6 @@ def world(services: Services) -> World:
     w = build_world(services)
     give_consent(services, w, ConsentPurpose.ASSESSMENT)
     return w
-
-
-def event(what: str) -> None:
-    """Counts outcomes for --hypothesis-show-statistics; a no-op outside a Hypothesis test."""
-    with contextlib.suppress(InvalidArgument):
-        hypothesis_event(what)
-
-
-def snapshot(services: Services) -> dict[str, list[str]]:
-    with services.db.read() as session:
-        return {
-            t.name: sorted(repr(tuple(r)) for r in session.execute(select(t)))
-            for t in Base.metadata.sorted_tables
-        }
-
-
-def assert_clear(exc: CareStationError) -> None:
-    assert str(exc).strip(), f"{type(exc).__name__} without a message"
-    if isinstance(exc, ValidationError):
-        assert exc.errors
-        assert all(v.strip() for v in exc.errors.values()), exc.errors
 
 
 def assert_stored_as_scored(services: Services, sent: list[FormAnswers], new: list[int]) -> None:

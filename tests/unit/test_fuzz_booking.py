@@ -5,7 +5,6 @@ leaves the database as it was. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import unicodedata
 from datetime import UTC, datetime, time, timedelta, timezone
@@ -13,20 +12,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from sqlalchemy import select
 
 from carestation.db import models as m
-from carestation.db.base import Base
 from carestation.domain.booking import BookingDraft, BookingRefused
-from carestation.domain.errors import CareStationError, PermissionDenied, ValidationError
+from carestation.domain.errors import CareStationError, PermissionDenied
 from carestation.domain.scheduling import MAX_DURATION
 from carestation.domain.vocab import AppointmentStatus, AppointmentType, Modality, RoomKind
 from carestation.services.container import Services
 from tests.conftest import FakeClock
 from tests.factories import World, add_room, build_world, set_counsellor_hours
+from tests.fuzzing import assert_clear, event, snapshot
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CARESTATION_FUZZ_EXAMPLES", "40")),
@@ -149,30 +146,6 @@ def drafts(draw: st.DrawFn, world: World, rooms: dict[str, int]) -> BookingDraft
     for field in draw(st.lists(st.sampled_from(sorted(mangles)), max_size=3, unique=True)):
         base[field] = draw(mangles[field])
     return BookingDraft(**base)  # type: ignore[arg-type]
-
-
-def event(what: str) -> None:
-    """Counts outcomes for --hypothesis-show-statistics; a no-op outside a Hypothesis test."""
-    with contextlib.suppress(InvalidArgument):
-        hypothesis_event(what)
-
-
-def snapshot(services: Services) -> dict[str, list[str]]:
-    with services.db.read() as session:
-        return {
-            t.name: sorted(repr(tuple(r)) for r in session.execute(select(t)))
-            for t in Base.metadata.sorted_tables
-        }
-
-
-def assert_clear(exc: CareStationError) -> None:
-    assert str(exc).strip(), f"{type(exc).__name__} without a message"
-    if isinstance(exc, BookingRefused):
-        assert exc.problems
-        assert all(isinstance(p, str) and p.strip() for p in exc.problems)
-    if isinstance(exc, ValidationError):
-        assert exc.errors
-        assert all(v.strip() for v in exc.errors.values())
 
 
 def no_control(text: str) -> bool:

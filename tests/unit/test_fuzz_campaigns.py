@@ -5,7 +5,6 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import unicodedata
 from datetime import date, timedelta
@@ -13,19 +12,17 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from sqlalchemy import select
 
 from carestation.db import models as m
-from carestation.db.base import Base
 from carestation.domain import campaign_codes
 from carestation.domain.assessment_values import CampaignInput, FormAnswers
-from carestation.domain.errors import CareStationError, PermissionDenied, ValidationError
+from carestation.domain.errors import CareStationError, PermissionDenied
 from carestation.services.container import Services
 from tests.conftest import FakeClock
 from tests.factories import World, build_world
+from tests.fuzzing import assert_clear, event, snapshot
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CARESTATION_FUZZ_EXAMPLES", "40")),
@@ -50,29 +47,8 @@ FULL_WIDTH = str.maketrans(
 )
 
 
-def event(what: str) -> None:
-    """Counts outcomes for --hypothesis-show-statistics; a no-op outside a Hypothesis test."""
-    with contextlib.suppress(InvalidArgument):
-        hypothesis_event(what)
-
-
-def snapshot(services: Services) -> dict[str, list[str]]:
-    with services.db.read() as session:
-        return {
-            t.name: sorted(repr(tuple(r)) for r in session.execute(select(t)))
-            for t in Base.metadata.sorted_tables
-        }
-
-
 def without_audit(tables: dict[str, list[str]]) -> dict[str, list[str]]:
     return {t: rows for t, rows in tables.items() if not t.startswith("audit")}
-
-
-def assert_clear(exc: CareStationError) -> None:
-    assert str(exc).strip(), f"{type(exc).__name__} without a message"
-    if isinstance(exc, ValidationError):
-        assert exc.errors
-        assert all(v.strip() for v in exc.errors.values()), exc.errors
 
 
 def no_control(text: str) -> bool:

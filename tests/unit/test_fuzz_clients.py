@@ -13,22 +13,21 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from carestation.db import models as m
-from carestation.db.base import Base
 from carestation.domain.booking import ClientInput, ClientSummary
 from carestation.domain.client_code import (
     ALPHABET,
     new_client_code,
     normalise_client_code,
 )
-from carestation.domain.errors import CareStationError, ValidationError
+from carestation.domain.errors import CareStationError
 from carestation.domain.validation import clean_text
 from carestation.domain.vocab import Gender
 from carestation.services.container import Services
 from tests.conftest import FakeClock
 from tests.factories import World, build_world
+from tests.fuzzing import assert_clear, snapshot
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CARESTATION_FUZZ_EXAMPLES", "40")),
@@ -123,25 +122,6 @@ def client_inputs(draw: st.DrawFn, station_ids: tuple[int, ...]) -> ClientInput:
 
 
 # --- checks ------------------------------------------------------------------------------------
-
-
-def snapshot(services: Services) -> dict[str, list[str]]:
-    """Every row of every table: the small test world fits in memory."""
-    with services.db.read() as session:
-        return {
-            t.name: sorted(repr(tuple(r)) for r in session.execute(select(t)))
-            for t in Base.metadata.sorted_tables
-        }
-
-
-def assert_clear(exc: CareStationError) -> None:
-    assert str(exc).strip(), f"{type(exc).__name__} without a message"
-    if isinstance(exc, ValidationError):
-        assert exc.errors
-        for field, message in exc.errors.items():
-            assert field
-            assert isinstance(message, str)
-            assert message.strip(), exc.errors
 
 
 def visible(text: str) -> bool:
