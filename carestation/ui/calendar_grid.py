@@ -228,11 +228,16 @@ def describe(appt: Appointment) -> str:
 
 
 def paint_block(
-    painter: QPainter, rect: QRectF, type_: AppointmentType, status: AppointmentStatus
+    painter: QPainter,
+    rect: QRectF,
+    type_: AppointmentType,
+    status: AppointmentStatus,
+    colours: GridColours | None = None,
 ) -> None:
     """The block's shape: type colour, faded when cancelled, hatched for a no-show, and a red
-    border and "!" badge for a crisis session. Shared with the legend."""
-    colours = grid_colours()
+    border and "!" badge for a crisis session. Shared with the legend. `colours`: the grid's,
+    when the caller has them for the whole paint."""
+    colours = colours or grid_colours()
     fill, edge = colours.block(type_)
     if status is AppointmentStatus.CANCELLED:
         painter.setOpacity(0.45)  # the caller sets it back after the text
@@ -584,7 +589,7 @@ class CalendarGrid(QAbstractScrollArea):
         for c in range(c0, c1 + 1):
             for b in self._by_column[c]:
                 if b.rect.bottom() >= visible.top() and b.rect.top() <= visible.bottom():
-                    self._paint_block(p, b)
+                    self._paint_block(p, b, colours)
         if self._ghost is not None:
             self._paint_ghost(p, *self._ghost)
         if self._cursor is not None and c0 <= self._cursor[0] <= c1:
@@ -594,16 +599,15 @@ class CalendarGrid(QAbstractScrollArea):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(col * w + 2, top + 1, w - 4, rh - 2))
 
-    def _paint_block(self, p: QPainter, b: _Block) -> None:
+    def _paint_block(self, p: QPainter, b: _Block, colours: GridColours) -> None:
         a, r = b.appt, b.rect
         if a.type is AppointmentType.CRISIS:
             p.setFont(self._bold)  # for the badge
-        paint_block(p, r, a.type, a.status)
-        key = (r.width(), r.height(), style.is_high_contrast())
+        paint_block(p, r, a.type, a.status, colours)
+        key = (r.width(), r.height(), colours.high_contrast)
         if b.lines[0] != key:
-            b.lines = (key, [QStaticText(t) for t in self._elide(b)])
+            b.lines = (key, [QStaticText(t) for t in self._elide(b, colours.high_contrast)])
         cancelled = a.status is AppointmentStatus.CANCELLED
-        colours = grid_colours()
         p.setPen((cancelled and colours.cancelled_text) or colours.text)
         for i, line in enumerate(b.lines[1]):
             if i < 2:
@@ -625,11 +629,11 @@ class CalendarGrid(QAbstractScrollArea):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(r.adjusted(-1.5, -1.5, 1.5, 1.5), 5, 5)
 
-    def _elide(self, b: _Block) -> list[str]:
+    def _elide(self, b: _Block, name_type: bool) -> list[str]:
         room = int(b.rect.width()) - 9
         badge = 16 if b.appt.type is AppointmentType.CRISIS else 0
         lines = max(1, int((b.rect.height() - 2) // self._line_h))
-        when, what, extra = block_texts(b.appt, self._mode, name_type=style.is_high_contrast())
+        when, what, extra = block_texts(b.appt, self._mode, name_type=name_type)
         bold, small = QFontMetrics(self._bold), QFontMetrics(self._small)
         right, middle = Qt.TextElideMode.ElideRight, Qt.TextElideMode.ElideMiddle
         if lines == 1:
