@@ -30,7 +30,8 @@ def check_value(kek: bytes) -> str:
 
 
 def matches(kek: bytes, stored_check: str) -> bool:
-    return hmac.compare_digest(check_value(kek), stored_check)
+    # Compared as bytes: a damaged stored value (any text at all) is simply not a match.
+    return hmac.compare_digest(check_value(kek).encode(), stored_check.encode("utf-8", "replace"))
 
 
 def derive(kek: bytes, purpose: str) -> bytes:

@@ -17,6 +17,7 @@ to erase again in a restored copy (see docs/confidential-records.md).
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 from collections.abc import Callable
 from enum import StrEnum
@@ -151,8 +152,9 @@ class KeyVault:
             stored = self.secrets.get(self._secret_name)
             if stored is not None:
                 candidates.append(stored)
-        if demo:
-            candidates.append(base64.b64decode(demo))
+        demo_key = _decoded(demo) if demo else None
+        if demo_key is not None:  # a damaged demo key opens nothing, and says nothing
+            candidates.append(demo_key)
         for kek in candidates:
             if len(kek) == crypto.KEY_BYTES and keys.matches(kek, check):
                 self._kek = kek
@@ -171,9 +173,14 @@ class KeyVault:
         wrong = _("That passphrase does not open this database's protected records.")
         if len(passphrase) < PASSPHRASE_MIN:
             raise KeyUnavailable(wrong)
-        pkey = key_from_passphrase(passphrase, base64.b64decode(salt_text))
+        salt, wrapped_key = _decoded(salt_text), _decoded(wrapped_text)
+        if salt is None or wrapped_key is None:
+            raise KeyUnavailable(
+                _("This database's passphrase record is damaged; use the recovery code instead.")
+            )
+        pkey = key_from_passphrase(passphrase, salt)
         try:
-            kek = crypto.unwrap(pkey, base64.b64decode(wrapped_text))
+            kek = crypto.unwrap(pkey, wrapped_key)
         except crypto.WrongKey as exc:
             raise KeyUnavailable(wrong) from exc
         if not keys.matches(kek, check):
@@ -348,3 +355,11 @@ class KeyVault:
         return crypto.decrypt(
             key, blob, table=table, column=column, row_id=row_id, key_version=key_version
         )
+
+
+def _decoded(text: str) -> bytes | None:
+    """Base64 from the database's meta table, or None when it was damaged."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
